@@ -1,0 +1,558 @@
+"""Shared loading, splitting, metrics and display for the lecture notebooks.
+
+Only what two or more notebooks reuse, or I/O that would distract from a lesson, lives here; the method a
+notebook teaches is written in that notebook. Nothing runs on import: no downloads, no seeding, no printing.
+
+Sections: constants → data loading → splitting → metrics → display, then the download plumbing at the bottom.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# ======================================================================================================
+# Constants
+# ======================================================================================================
+
+#: Environment variable that redirects the data directory (default: ``data/`` next to this file).
+DATA_DIR_ENV = "RECSYS_DATA_DIR"
+
+#: Random seed used by every notebook.
+SEED = 42
+
+#: GroupLens's MovieLens 100K archive and its published md5.
+ML100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+ML100K_MD5 = "0e33842e24a9c977be4e0107933c0723"
+
+#: The RecBole 1.2.1 wheel ships a copy of MovieLens 100K; it is our offline fallback.
+RECBOLE_REQUIREMENT = "recbole==1.2.1"
+RECBOLE_WHEEL = "recbole-1.2.1-py3-none-any.whl"
+RECBOLE_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"
+RECBOLE_PREFIX = "recbole/dataset_example/ml-100k/ml-100k"
+#: Extra options for ``pip download`` of the wheel (e.g. ``("--no-index", "--find-links", DIR)``).
+RECBOLE_PIP_ARGS: tuple[str, ...] = ()
+
+#: MovieLens 100K genres in the order of GroupLens's u.genre (and of u.item's genre flags).
+ML100K_GENRES = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
+    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+)
+
+#: How long to wait for a download server before trying the next source (connect, read) in seconds.
+DOWNLOAD_TIMEOUT = (5, 30)
+
+
+# ======================================================================================================
+# Data loading
+# ======================================================================================================
+
+
+def data_dir() -> Path:
+    """Return the directory where data is cached.
+
+    It is ``data/`` next to this file (not the working directory), unless the environment variable
+    ``RECSYS_DATA_DIR`` names another directory.
+
+    Returns
+    -------
+    pathlib.Path
+        The data directory (it may not exist yet).
+    """
+    override = os.environ.get(DATA_DIR_ENV)
+    return Path(override).expanduser() if override else Path(__file__).resolve().parent / "data"
+
+
+def load_movielens_100k(verbose: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Load MovieLens 100K as three DataFrames: ratings, movies and users.
+
+    The sources are tried in this order, and the first that works is used:
+
+    1. the cache in :func:`data_dir` (every cached file is checked against its known hash first);
+    2. GroupLens's ``ml-100k.zip``, downloaded with pooch and checked against its published md5;
+    3. the byte-identical copy of the ratings in the RecBole 1.2.1 wheel from the package index
+       (``pip download --no-deps recbole==1.2.1``; recbole itself is not installed).
+
+    Both sources give identical frames (the tests prove it).
+
+    Parameters
+    ----------
+    verbose : bool
+        Print one line per source that had to be fetched or was skipped, with the reason. A cache hit
+        prints nothing.
+
+    Returns
+    -------
+    ratings : pandas.DataFrame
+        ``user_id, item_id, rating, timestamp`` (int32, int32, int32, int64): 100,000 rows in the file's
+        original order.
+    movies : pandas.DataFrame
+        ``item_id, title, year, genres``: title as GroupLens's u.item gives it (trailing spaces stripped),
+        year from the title (nullable Int64), genres joined with ``|`` in u.genre order.
+    users : pandas.DataFrame
+        ``user_id, age, gender, occupation, zip_code``.
+
+    Raises
+    ------
+    RuntimeError
+        If no source works; the message lists what was tried and what you can do.
+    PermissionError
+        If the data directory cannot be written; the message names ``RECSYS_DATA_DIR``.
+
+    Examples
+    --------
+    >>> ratings, movies, users = load_movielens_100k()
+    >>> ratings.shape
+    (100000, 4)
+    """
+    directory = data_dir()
+    problems: list[str] = []
+    sources = _movielens_sources()
+    for source in sources:
+        cached = directory / source.filename
+        if cached.exists():
+            if _file_hash(cached, source.hash_alg) == source.hash_value:
+                return source.parse(cached)
+            problems.append(f"cached {cached.name} does not match its {source.hash_alg} (truncated or edited)")
+            _say(verbose, f"The cached {cached.name} does not match its checksum; it is not used.")
+    _check_writable(directory)
+    for source in sources:
+        try:
+            path = source.fetch(directory)
+            frames = source.parse(path)
+        except _SourceError as exc:
+            problems.append(f"{source.name}: {exc}")
+            _say(verbose, f"Could not get MovieLens 100K from {source.name}: {exc}")
+            continue
+        _say(verbose, f"MovieLens 100K: using {source.name} (cached as {path.name}).")
+        return frames
+    raise RuntimeError(
+        "Could not load MovieLens 100K. Tried:\n  - "
+        + "\n  - ".join(problems)
+        + "\nWhat you can do: connect to the internet and run again; or download "
+        f"{ML100K_URL} yourself and put it, unchanged, into {directory.name}/ "
+        f"(or into the folder that the environment variable {DATA_DIR_ENV} names)."
+    )
+
+
+# --- TV shows (notebook 01): load_tv_shows, download_tvmaze_catalog ---
+# --- end TV shows ---
+
+
+def limit_blas_threads(n_threads: int = 1) -> None:
+    """Pin the BLAS libraries (numpy's and scipy's OpenBLAS) to ``n_threads`` threads for this process.
+
+    implicit runs about 4x slower, warns, and gives thread-count-dependent results when OpenBLAS uses several
+    threads; pinning also makes every notebook's numbers the same on a laptop and in CI. threadpoolctl only
+    limits libraries that are already loaded, so this imports numpy and scipy.linalg (each ships its own
+    OpenBLAS) before setting the limit; implicit uses scipy's.
+
+    Parameters
+    ----------
+    n_threads : int
+        Threads BLAS may use (default 1).
+    """
+    import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS so that the limit reaches it)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n_threads, user_api="blas")
+
+
+# ======================================================================================================
+# Splitting
+# ======================================================================================================
+
+
+def split_ratings(ratings: pd.DataFrame, test_size: float = 0.2,
+                  random_state: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ratings by (user, item) pairs into train and test, as the slides do (notebooks 02 and 05).
+
+    A thin wrapper over :func:`sklearn.model_selection.train_test_split`, so that every notebook gets the
+    very same split.
+
+    Returns
+    -------
+    train, test : pandas.DataFrame
+        New frames (copies) with a fresh index; ``ratings`` is not changed.
+    """
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(ratings, test_size=test_size, random_state=random_state)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def sample_test(test: pd.DataFrame, n: int = 1000, random_state: int = SEED) -> pd.DataFrame:
+    """Return the slides' small test sample: ``n`` random rows of ``test`` (``random_state=42``)."""
+    return test.sample(min(n, len(test)), random_state=random_state).reset_index(drop=True)
+
+
+# --- Split strategies (notebook 04) ---
+# --- end split strategies ---
+
+
+# ======================================================================================================
+# Metrics
+# ======================================================================================================
+
+
+def rmse_mae(y_true, y_pred) -> tuple[float, float]:
+    """Return (RMSE, MAE) computed with sklearn.metrics."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error
+
+    return float(np.sqrt(mean_squared_error(y_true, y_pred))), float(mean_absolute_error(y_true, y_pred))
+
+
+@dataclass(frozen=True)
+class Biases:
+    """A fitted baseline: global mean plus per-user and per-item offsets (zero for unseen ids)."""
+
+    mu: float
+    user: pd.Series
+    item: pd.Series
+
+    def predict(self, users, items) -> np.ndarray:
+        """Predict ``mu + b_user + b_item`` for aligned arrays of user and item ids."""
+        bu = self.user.reindex(np.asarray(users)).fillna(0.0).to_numpy()
+        bi = self.item.reindex(np.asarray(items)).fillna(0.0).to_numpy()
+        return self.mu + bu + bi
+
+
+def fit_biases(train: pd.DataFrame, kind: str = "user+item", reg_user: float = 15.0, reg_item: float = 10.0,
+               n_iter: int = 10) -> Biases:
+    """Fit one rung of the baseline ladder on explicit ratings.
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        Columns ``user_id, item_id, rating``.
+    kind : {"global", "user", "item", "user+item"}
+        ``global``: the mean rating; ``user`` / ``item``: the mean plus that user's (item's) average offset,
+        unregularised; ``user+item``: regularised user and item offsets fitted by alternating least squares,
+        as Surprise's BaselineOnly does (``reg_user``, ``reg_item`` shrink offsets of rarely seen ids to 0).
+
+    Returns
+    -------
+    Biases
+        Call ``.predict(users, items)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``.
+    """
+    mu = float(train["rating"].mean())
+    zero_u = pd.Series(dtype=float)
+    zero_i = pd.Series(dtype=float)
+    if kind == "global":
+        return Biases(mu, zero_u, zero_i)
+    if kind == "user":
+        return Biases(mu, train.groupby("user_id")["rating"].mean() - mu, zero_i)
+    if kind == "item":
+        return Biases(mu, zero_u, train.groupby("item_id")["rating"].mean() - mu)
+    if kind != "user+item":
+        raise ValueError(f"kind must be 'global', 'user', 'item' or 'user+item'; got {kind!r}")
+    users, u_idx = np.unique(train["user_id"].to_numpy(), return_inverse=True)
+    items, i_idx = np.unique(train["item_id"].to_numpy(), return_inverse=True)
+    r = train["rating"].to_numpy(dtype=float) - mu
+    bu = np.zeros(len(users))
+    bi = np.zeros(len(items))
+    n_u = np.bincount(u_idx, minlength=len(users))
+    n_i = np.bincount(i_idx, minlength=len(items))
+    for _ in range(n_iter):
+        bi = np.bincount(i_idx, weights=r - bu[u_idx], minlength=len(items)) / (reg_item + n_i)
+        bu = np.bincount(u_idx, weights=r - bi[i_idx], minlength=len(users)) / (reg_user + n_u)
+    return Biases(mu, pd.Series(bu, index=users), pd.Series(bi, index=items))
+
+
+def baseline_table(train: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """RMSE and MAE of the four baselines on each test set: the table later notebooks extend.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per baseline, columns ``(test set, RMSE|MAE)``, rounded to 3 decimals.
+    """
+    names = {"global": "global mean", "user": "user mean", "item": "item mean",
+             "user+item": "user + item bias"}
+    rows = {}
+    for kind, label in names.items():
+        model = fit_biases(train, kind)
+        row = {}
+        for test_name, test in tests.items():
+            rmse, mae = rmse_mae(test["rating"], model.predict(test["user_id"], test["item_id"]))
+            row[(test_name, "RMSE")] = rmse
+            row[(test_name, "MAE")] = mae
+        rows[label] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table.round(3)
+
+
+# --- Ranking metrics (notebook 06) ---
+# --- end ranking metrics ---
+
+
+# --- Beyond-accuracy metrics (notebook 07) ---
+# --- end beyond-accuracy metrics ---
+
+
+# ======================================================================================================
+# Display
+# ======================================================================================================
+
+
+# ======================================================================================================
+# Download plumbing (below this line: nothing a notebook calls directly)
+# ======================================================================================================
+
+
+class _SourceError(Exception):
+    """A source could not deliver valid data; the next one is tried."""
+
+
+@dataclass(frozen=True)
+class _Source:
+    name: str
+    filename: str
+    hash_alg: str
+    hash_value: str
+    fetch_fn: object
+    parse_fn: object
+
+    def fetch(self, directory: Path) -> Path:
+        return self.fetch_fn(directory)
+
+    def parse(self, path: Path):
+        return self.parse_fn(path)
+
+
+def _say(verbose: bool, message: str) -> None:
+    if verbose:
+        print(message)
+
+
+def _file_hash(path: Path, alg: str) -> str:
+    digest = hashlib.new(alg)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_writable(directory: Path) -> None:
+    """Raise a PermissionError naming RECSYS_DATA_DIR if ``directory`` cannot hold downloads."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise PermissionError(
+            f"Cannot write to the data directory {directory} ({exc.strerror or exc}). Point the environment "
+            f"variable {DATA_DIR_ENV} at a folder you can write to, e.g. {DATA_DIR_ENV}=~/recsys-data"
+        ) from exc
+
+
+def fetch_grouplens_zip(directory: Path, url: str | None = None, md5: str | None = None,
+                        timeout: tuple[float, float] | None = None) -> Path:
+    """Download GroupLens's zip into ``directory`` (md5-checked, atomic) and extract it safely.
+
+    Parameters
+    ----------
+    directory : pathlib.Path
+        Where ``ml-100k.zip`` and the extracted ``ml-100k/`` folder go.
+    url, md5 : str, optional
+        The archive's address and its expected md5 (default: ``ML100K_URL``, ``ML100K_MD5``).
+    timeout : (float, float), optional
+        Connect and read time-outs in seconds (default ``DOWNLOAD_TIMEOUT``), so an unreachable host fails fast.
+
+    Returns
+    -------
+    pathlib.Path
+        The verified zip.
+
+    Raises
+    ------
+    _SourceError
+        On an HTTP error, a time-out, a hash mismatch, a broken zip or a member that would escape the
+        target directory. Nothing partial is left behind, and an existing good cache is never touched.
+    """
+    import pooch
+    import requests
+
+    url, md5, timeout = url or ML100K_URL, md5 or ML100K_MD5, timeout or DOWNLOAD_TIMEOUT
+    target = directory / "ml-100k.zip"
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".download-") as tmp:
+        downloader = pooch.HTTPDownloader(progressbar=False, timeout=timeout)
+        logger = pooch.get_logger()
+        level = logger.level
+        logger.setLevel("WARNING")  # pooch logs every download to stderr; our own message says it once
+        try:
+            fetched = Path(pooch.retrieve(url, known_hash=f"md5:{md5}", fname=target.name, path=tmp,
+                                          downloader=downloader))
+        except requests.HTTPError as exc:
+            raise _SourceError(f"HTTP {exc.response.status_code} from {url}") from exc
+        except requests.RequestException as exc:
+            raise _SourceError(f"cannot reach {url} ({type(exc).__name__})") from exc
+        except ValueError as exc:  # pooch: hash mismatch
+            raise _SourceError(f"the download from {url} does not match its md5 {md5}") from exc
+        finally:
+            logger.setLevel(level)
+        _safe_extract(fetched, directory / "ml-100k", strip="ml-100k/")
+        os.replace(fetched, target)
+    return target
+
+
+def _safe_extract(archive: Path, destination: Path, strip: str = "") -> None:
+    """Extract ``archive`` into ``destination``, refusing members that would land outside it.
+
+    Extraction goes to a temporary folder first and replaces ``destination`` only when complete.
+    """
+    root = destination.parent.resolve()
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            bad = zf.testzip()
+            if bad is not None:
+                raise _SourceError(f"{archive.name} is corrupt (member {bad} fails its CRC)")
+            staging = Path(tempfile.mkdtemp(dir=root, prefix=".extract-"))
+            try:
+                for member in zf.infolist():
+                    name = member.filename[len(strip):] if member.filename.startswith(strip) else member.filename
+                    out = (staging / name).resolve()
+                    if name.startswith(("/", "\\")) or not out.is_relative_to(staging.resolve()):
+                        raise _SourceError(f"refusing zip member {member.filename!r}: it escapes the target folder")
+                    if member.is_dir() or not name:
+                        out.mkdir(parents=True, exist_ok=True)
+                        continue
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(member) as src, open(out, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                if destination.exists():
+                    shutil.rmtree(destination)
+                os.replace(staging, destination)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise _SourceError(f"{archive.name} is not a complete zip file ({exc})") from exc
+
+
+def _parse_grouplens_zip(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    with zipfile.ZipFile(path) as zf:
+        data = zf.read("ml-100k/u.data")
+        item = zf.read("ml-100k/u.item").decode("latin-1")
+        user = zf.read("ml-100k/u.user").decode("latin-1")
+    ratings = _ratings_frame(data, has_header=False)
+    rows = [line.split("|") for line in item.splitlines() if line.strip()]
+    movies = pd.DataFrame({
+        "item_id": [int(r[0]) for r in rows],
+        "title": [r[1].rstrip() for r in rows],
+        "genres": ["|".join(g for g, flag in zip(ML100K_GENRES, r[5:24], strict=True) if flag == "1") for r in rows],
+    })
+    users = _users_frame(user, sep="|")
+    return ratings, _finish_movies(movies), users
+
+
+def _parse_recbole_wheel(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    with zipfile.ZipFile(path) as zf:
+        data = zf.read(f"{RECBOLE_PREFIX}.inter")
+        item = zf.read(f"{RECBOLE_PREFIX}.item").decode("utf-8")
+        user = zf.read(f"{RECBOLE_PREFIX}.user").decode("utf-8")
+    ratings = _ratings_frame(data, has_header=True)
+    rows = [line.split("\t") for line in item.splitlines()[1:] if line.strip()]
+    titles = []
+    for item_id, title, year, _ in rows:
+        if item_id == "267":  # RecBole spells u.item's "unknown" (no year) as "unkonwn"
+            titles.append("unknown")
+        else:  # RecBole split " (YYYY)" off the title; item 1412 keeps "(1995)" and has year "V"
+            titles.append(f"{title.rstrip()} ({year})")
+    order = {g: i for i, g in enumerate(ML100K_GENRES)}
+    movies = pd.DataFrame({
+        "item_id": [int(r[0]) for r in rows],
+        "title": titles,
+        "genres": ["|".join(sorted(r[3].split(), key=order.__getitem__)) for r in rows],
+    })
+    users = _users_frame(user.split("\n", 1)[1], sep="\t")
+    return ratings, _finish_movies(movies), users
+
+
+def _ratings_frame(raw: bytes, has_header: bool) -> pd.DataFrame:
+    frame = pd.read_csv(io.BytesIO(raw), sep="\t", header=None, skiprows=1 if has_header else 0,
+                        names=["user_id", "item_id", "rating", "timestamp"],
+                        dtype={"user_id": "int32", "item_id": "int32", "rating": "int32", "timestamp": "int64"})
+    return frame
+
+
+def _users_frame(text: str, sep: str) -> pd.DataFrame:
+    rows = [line.split(sep) for line in text.splitlines() if line.strip()]
+    return pd.DataFrame({
+        "user_id": pd.array([int(r[0]) for r in rows], dtype="int32"),
+        "age": pd.array([int(r[1]) for r in rows], dtype="int32"),
+        "gender": pd.array([r[2] for r in rows], dtype="str"),
+        "occupation": pd.array([r[3] for r in rows], dtype="str"),
+        "zip_code": pd.array([r[4] for r in rows], dtype="str"),
+    })
+
+
+def _finish_movies(movies: pd.DataFrame) -> pd.DataFrame:
+    year = movies["title"].str.extract(r"\((\d{4})\)", expand=False)
+    return pd.DataFrame({
+        "item_id": movies["item_id"].astype("int32"),
+        "title": movies["title"].astype("str"),
+        "year": pd.to_numeric(year).astype("Int64"),
+        "genres": movies["genres"].astype("str"),
+    })
+
+
+def fetch_recbole_wheel(directory: Path, requirement: str = RECBOLE_REQUIREMENT,
+                        sha256: str = RECBOLE_SHA256, pip_args: tuple[str, ...] = ()) -> Path:
+    """Fetch the RecBole wheel file (not installed, no dependencies) with pip and check its sha256.
+
+    pip is used rather than a plain HTTP download because it honours the index, mirror and proxy settings
+    the student's pip already has. ``pip_args`` are extra pip options (the tests pass ``--no-index
+    --find-links DIR`` to work without the network).
+
+    Raises
+    ------
+    _SourceError
+        If pip cannot fetch it or the file does not match ``sha256``; nothing is left in ``directory``.
+    """
+    target = directory / RECBOLE_WHEEL
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".download-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "--quiet", *pip_args, "--dest", tmp, requirement]
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired as exc:
+            raise _SourceError("pip download of recbole==1.2.1 timed out") from exc
+        wheels = list(Path(tmp).glob("*.whl"))
+        if result.returncode != 0 or len(wheels) != 1:
+            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            raise _SourceError(f"pip download {requirement} failed ({last})")
+        if _file_hash(wheels[0], "sha256") != sha256:
+            raise _SourceError(f"{wheels[0].name} does not match its sha256 {sha256}")
+        os.replace(wheels[0], target)
+    return target
+
+
+def _movielens_sources() -> list[_Source]:
+    """The MovieLens sources in the order they are tried (read at call time, so tests can redirect them)."""
+    return [
+        _Source("GroupLens (files.grouplens.org)", "ml-100k.zip", "md5", ML100K_MD5,
+                fetch_grouplens_zip, _parse_grouplens_zip),
+        _Source("the RecBole 1.2.1 wheel on the package index", RECBOLE_WHEEL, "sha256", RECBOLE_SHA256,
+                lambda directory: fetch_recbole_wheel(directory, pip_args=RECBOLE_PIP_ARGS), _parse_recbole_wheel),
+    ]
+
+
+# --- TVMaze download plumbing (notebook 01) ---
+# --- end TVMaze download plumbing ---

@@ -1,0 +1,22 @@
+"""Suite-wide set-up: make sure MovieLens 100K is in the cache before any notebook kernel starts.
+
+With pytest-xdist the controller does this once, before the workers start, so notebooks never print a
+download message (which would not match their committed outputs) and workers never race on the cache.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller has filled the cache already
+        return
+    import helpers
+
+    helpers.load_movielens_100k(verbose=False)
