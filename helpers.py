@@ -198,6 +198,167 @@ def sample_test(test: pd.DataFrame, n: int = 1000, random_state: int = SEED) -> 
 
 
 # --- Split strategies (notebook 04) ---
+
+#: The strategies :func:`split_by` knows, in the order notebook 04 presents them.
+SPLIT_STRATEGIES = ("pairs", "users", "items", "time", "last_k")
+
+#: The strategies :func:`cv_folds` knows.
+CV_STRATEGIES = ("pairs", "users", "items")
+
+
+def split_by(ratings: pd.DataFrame, strategy: str, test_size: float | None = None, k: int | None = None,
+             random_state: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ratings into train and test with one of five strategies (notebook 04; reused by later notebooks).
+
+    ==========  ==========================================================  ============================================
+    strategy    what goes to test                                           guarantee
+    ==========  ==========================================================  ============================================
+    ``pairs``   a random ``test_size`` share of the rows                    none about users or items (see notebook 04)
+    ``users``   every rating of a random ``test_size`` share of the users   no test user appears in train
+    ``items``   every rating of a random ``test_size`` share of the items   no test item appears in train
+    ``time``    every rating at or after one global cut-off: the            every test timestamp >= every train
+                ``1 - test_size`` quantile of the timestamps                timestamp
+    ``last_k``  each user's ``k`` latest ratings; a user with ``k`` or      per user, every test timestamp >= every
+                fewer ratings stays wholly in train                         train timestamp; every test user is in train
+    ==========  ==========================================================  ============================================
+
+    ``pairs`` is :func:`split_ratings` (sklearn's ``train_test_split``), so it gives the very split notebooks 02
+    and 05 use. ``users`` and ``items`` wrap sklearn's ``GroupShuffleSplit``; note that ``test_size`` is then
+    the share of *users* (*items*) held out, so the share of *ratings* in test differs from it. ``time`` and
+    ``last_k`` are written here because sklearn lacks them: its ``TimeSeriesSplit`` cuts by row position into
+    consecutive folds, not at one cut-off of a timestamp column, and it knows nothing of users. In ``last_k``
+    ties in time are broken by row order: of two ratings with the same timestamp, the later row counts as later.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        Columns ``user_id, item_id`` (and ``timestamp`` for ``time`` and ``last_k``); it is not changed.
+    strategy : {"pairs", "users", "items", "time", "last_k"}
+        How to split (table above).
+    test_size : float, optional
+        Share held out, strictly between 0 and 1 (default 0.2). Not used by ``last_k``.
+    k : int, optional
+        Ratings held out per user by ``last_k`` (default 1). Only used by ``last_k``.
+    random_state : int
+        Seed for ``pairs``, ``users`` and ``items``; ``time`` and ``last_k`` are deterministic.
+
+    Returns
+    -------
+    train, test : pandas.DataFrame
+        New frames with a fresh index. ``pairs`` shuffles the rows, as ``train_test_split`` does; the other
+        strategies keep the input order.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``strategy``, a ``test_size`` outside (0, 1), a ``k`` that is not a positive integer,
+        ``test_size`` given to ``last_k`` or ``k`` given to another strategy, a missing column, or a time
+        cut-off that would leave train or test empty.
+
+    Examples
+    --------
+    >>> train, test = split_by(ratings, "users", test_size=0.2)
+    >>> set(train["user_id"]) & set(test["user_id"])
+    set()
+    """
+    if strategy not in SPLIT_STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(map(repr, SPLIT_STRATEGIES))}; got {strategy!r}")
+    needed = ["user_id", "item_id"] + (["timestamp"] if strategy in ("time", "last_k") else [])
+    missing = [c for c in needed if c not in ratings.columns]
+    if missing:
+        raise ValueError(f"split_by(..., {strategy!r}) needs the columns {needed}; ratings lacks {missing}")
+    if strategy == "last_k":
+        if test_size is not None:
+            raise ValueError("'last_k' holds out k ratings per user and takes no test_size; pass k=... instead")
+        return _split_last_k(ratings, 1 if k is None else k)
+    if k is not None:
+        raise ValueError(f"k is only used by 'last_k'; {strategy!r} takes test_size=... instead")
+    test_size = 0.2 if test_size is None else test_size
+    if isinstance(test_size, bool) or not isinstance(test_size, (float, np.floating)) or not 0 < test_size < 1:
+        raise ValueError(f"test_size must be a float strictly between 0 and 1, e.g. 0.2; got {test_size!r}")
+    if strategy == "pairs":
+        return split_ratings(ratings, test_size=test_size, random_state=random_state)
+    if strategy == "time":
+        timestamps = ratings["timestamp"].to_numpy()
+        cutoff = np.quantile(timestamps, 1 - test_size, method="higher")
+        is_test = timestamps >= cutoff
+        if is_test.all() or not is_test.any():
+            raise ValueError(f"test_size={test_size} puts the cut-off at the {'first' if is_test.all() else 'last'} "
+                             "timestamp, leaving train or test empty; choose another test_size")
+    else:
+        from sklearn.model_selection import GroupShuffleSplit
+
+        groups = ratings["user_id" if strategy == "users" else "item_id"].to_numpy()
+        splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=random_state)
+        _, test_rows = next(splitter.split(np.zeros(len(groups)), groups=groups))
+        is_test = np.zeros(len(groups), dtype=bool)
+        is_test[test_rows] = True
+    return ratings[~is_test].reset_index(drop=True), ratings[is_test].reset_index(drop=True)
+
+
+def _split_last_k(ratings: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``last_k`` strategy of :func:`split_by`, vectorised: one stable sort, one grouped count."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer (ratings held out per user), e.g. k=1; got {k!r}")
+    users = ratings["user_id"].to_numpy()
+    # Sort by user, then time, then row position (np.lexsort sorts by the last key first and is stable).
+    order = np.lexsort((np.arange(len(users)), ratings["timestamp"].to_numpy(), users))
+    by_user = pd.Series(users[order])
+    from_end = by_user.groupby(by_user).cumcount(ascending=False).to_numpy()  # 0 = the user's latest rating
+    n_rated = by_user.groupby(by_user).transform("size").to_numpy()
+    is_test = np.zeros(len(users), dtype=bool)
+    is_test[order] = (from_end < k) & (n_rated > k)
+    return ratings[~is_test].reset_index(drop=True), ratings[is_test].reset_index(drop=True)
+
+
+def cv_folds(ratings: pd.DataFrame, by: str = "pairs", n_splits: int = 5,
+             random_state: int = SEED) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Cross-validation folds over (user, item) pairs, over users or over items (notebook 04).
+
+    A thin wrapper over sklearn's ``KFold`` (``pairs``) and ``GroupKFold`` (``users``, ``items``), both
+    shuffled with ``random_state``, so that every notebook gets the same folds as frames rather than index
+    arrays. Each row is in the test part of exactly one fold.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        Columns ``user_id, item_id``; it is not changed.
+    by : {"pairs", "users", "items"}
+        What a fold holds out: random rows, whole users or whole items.
+    n_splits : int
+        Number of folds, at least 2.
+    random_state : int
+        Seed for the shuffle.
+
+    Returns
+    -------
+    list of (train, test)
+        ``n_splits`` pairs of new frames with a fresh index.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``by``, ``n_splits`` below 2 or above the number of rows (users, items), or a missing
+        column.
+    """
+    from sklearn.model_selection import GroupKFold, KFold
+
+    if by not in CV_STRATEGIES:
+        raise ValueError(f"by must be one of {', '.join(map(repr, CV_STRATEGIES))}; got {by!r}")
+    missing = [c for c in ("user_id", "item_id") if c not in ratings.columns]
+    if missing:
+        raise ValueError(f"cv_folds needs the columns user_id and item_id; ratings lacks {missing}")
+    groups = None if by == "pairs" else ratings["user_id" if by == "users" else "item_id"].to_numpy()
+    n_units = len(ratings) if groups is None else len(np.unique(groups))
+    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or not 2 <= n_splits <= n_units:
+        raise ValueError(f"n_splits must be an integer from 2 to {n_units} (the number of {by}); got {n_splits!r}")
+    if groups is None:
+        splitter = KFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    else:
+        splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    return [(ratings.iloc[tr].reset_index(drop=True), ratings.iloc[te].reset_index(drop=True))
+            for tr, te in splitter.split(np.zeros(len(ratings)), groups=groups)]
+
 # --- end split strategies ---
 
 
