@@ -147,6 +147,185 @@ def load_movielens_100k(verbose: bool = True) -> tuple[pd.DataFrame, pd.DataFram
 
 
 # --- TV shows (notebook 01): load_tv_shows, download_tvmaze_catalog ---
+
+#: The TV-show catalogue shipped with the repository (always read from the repository's data/, whatever
+#: ``RECSYS_DATA_DIR`` says: it is part of the project, not a download).
+BUNDLED_TV_SHOWS = Path(__file__).resolve().parent / "data" / "tv_shows.csv"
+
+#: TVMaze's public API, its catalogue file in :func:`data_dir` and the folder of cached index pages.
+TVMAZE_URL = "https://api.tvmaze.com"
+TVMAZE_CATALOG = "tvmaze_shows.csv"
+TVMAZE_PAGES = "tvmaze_pages"
+
+#: Columns (and dtypes) of every frame :func:`load_tv_shows` returns, whatever the source. ``"str"`` is
+#: pandas's default text dtype (``object`` before pandas 3, the string dtype from pandas 3 on).
+TV_SHOW_COLUMNS = {
+    "id": "int64", "name": "str", "type": "str", "language": "str", "genres": "str",
+    "premiered": "Int64", "network": "str", "rating": "float64", "weight": "Int64", "description": "str",
+}
+
+
+def load_tv_shows(source: str = "bundled") -> pd.DataFrame:
+    """Load a TV-show catalogue: the bundled one (offline) or the full TVMaze one you downloaded.
+
+    Both sources give the same columns with the same dtypes, so a notebook runs unchanged on either.
+
+    Parameters
+    ----------
+    source : {"bundled", "tvmaze"}
+        ``"bundled"``: ``data/tv_shows.csv``, a few hundred well-known shows with descriptions written for
+        this project (it ships with the repository, so it is read from there even when ``RECSYS_DATA_DIR``
+        points elsewhere). ``"tvmaze"``: ``tvmaze_shows.csv`` in :func:`data_dir`, written by
+        :func:`download_tvmaze_catalog` (TVMaze data, CC BY-SA 4.0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per show, sorted by ``id``, with the columns of :data:`TV_SHOW_COLUMNS`:
+        ``id`` (int64), ``name``, ``type``, ``language``, ``genres`` (TVMaze genre words joined with ``|``),
+        ``premiered`` (year, nullable Int64), ``network`` (network or web channel), ``rating`` (TVMaze's
+        average user rating out of 10, float64), ``weight`` (TVMaze's popularity 0-100, nullable Int64),
+        ``description`` (plain text). Missing text is ``""``, never NaN; the bundled catalogue has no
+        ``rating`` or ``weight`` (all missing).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``source``, or a file that lacks one of the columns.
+    FileNotFoundError
+        If the TVMaze catalogue has not been downloaded yet (the message says how), or the bundled file is
+        missing from your copy of the repository.
+
+    Examples
+    --------
+    >>> shows = load_tv_shows()
+    >>> list(shows.columns) == list(TV_SHOW_COLUMNS)
+    True
+    """
+    if source == "bundled":
+        path = BUNDLED_TV_SHOWS
+        if not path.exists():
+            raise FileNotFoundError(
+                f"The bundled catalogue data/{path.name} is missing; it ships with the repository, so restore it "
+                "(e.g. `git checkout -- data/tv_shows.csv`) or clone the repository again."
+            )
+    elif source == "tvmaze":
+        path = data_dir() / TVMAZE_CATALOG
+        if not path.exists():
+            raise FileNotFoundError(
+                f"The TVMaze catalogue ({TVMAZE_CATALOG}) is not in the data directory yet. Call "
+                "download_tvmaze_catalog() first (about 3 minutes online; an interrupted download resumes), "
+                f"or set the environment variable {DATA_DIR_ENV} to the folder that holds it."
+            )
+    else:
+        raise ValueError(f"source must be 'bundled' or 'tvmaze'; got {source!r}")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)  # a show called "NA" stays "NA"
+    return _tidy_tv_shows(raw, path.name)
+
+
+def download_tvmaze_catalog(base_url: str = TVMAZE_URL, *, progress: bool = True, max_pages: int | None = None,
+                            min_interval: float = 0.5, max_retries: int = 5, backoff: float = 1.0,
+                            timeout: tuple[float, float] = DOWNLOAD_TIMEOUT, refresh: bool = False,
+                            sleep=None) -> Path:
+    """Download TVMaze's full show index (80,000+ shows) into ``data/tvmaze_shows.csv``.
+
+    Fetches ``{base_url}/shows?page=N`` for N = 0, 1, ... (250 shows a page) until the API answers 404,
+    at most one request every ``min_interval`` seconds (TVMaze allows about 20 calls per 10 s). Each page is
+    cached as raw JSON in ``data/tvmaze_pages/``, so an interrupted download resumes where it stopped and a
+    second call only asks for the page after the last one. Summaries are turned from HTML into plain text.
+    The catalogue is written atomically: either the whole new file or the old one, never half a file.
+    At the default rate the ~340 pages take about 3 minutes. TVMaze's data is licensed CC BY-SA 4.0.
+
+    Written with requests rather than pooch because it is a paged API, not one file with a known hash.
+
+    Parameters
+    ----------
+    base_url : str
+        The API's root (the tests point this at a local server).
+    progress : bool
+        Print a line every 25 pages and a closing line; ``False`` prints nothing.
+    max_pages : int, optional
+        Stop after this many pages (e.g. 4 for a quick 1,000-show try); a later call resumes from the cache.
+    min_interval : float
+        Seconds between the starts of two requests (0.5 s = 20 calls per 10 s).
+    max_retries : int
+        How often one page is retried after HTTP 429, a 5xx error, a time-out or a dropped connection.
+    backoff : float
+        First wait in seconds before retrying a 5xx or network error; it doubles on every retry (capped at
+        60 s). HTTP 429 waits for the server's ``Retry-After`` instead, when it sends one.
+    timeout : (float, float)
+        Connect and read time-outs in seconds for each request.
+    refresh : bool
+        Forget the cached pages and download everything again (to pick up new shows).
+    sleep : callable, optional
+        ``sleep(seconds)``; default :func:`time.sleep` (the tests pass a recorder).
+
+    Returns
+    -------
+    pathlib.Path
+        The catalogue file; read it with ``load_tv_shows("tvmaze")``.
+
+    Raises
+    ------
+    RuntimeError
+        If a page still fails after ``max_retries`` retries, or the server answers another HTTP error; the
+        message names the page. Pages fetched so far stay cached, and no catalogue is written.
+    ValueError
+        If a page is not the JSON list of shows TVMaze sends; the message names the page. It is not cached
+        and no catalogue is written. Also for ``max_pages`` below 1.
+
+    Examples
+    --------
+    >>> download_tvmaze_catalog(max_pages=4)  # doctest: +SKIP
+    >>> shows = load_tv_shows("tvmaze")       # doctest: +SKIP
+    """
+    import time
+
+    import requests
+
+    if max_pages is not None and max_pages < 1:
+        raise ValueError(f"max_pages must be at least 1 (or None for every page); got {max_pages}")
+    sleep = time.sleep if sleep is None else sleep
+    directory = data_dir()
+    _check_writable(directory)
+    pages_dir = directory / TVMAZE_PAGES
+    if refresh and pages_dir.exists():
+        shutil.rmtree(pages_dir)
+    pages_dir.mkdir(exist_ok=True)
+    fetcher = _PageFetcher(base_url.rstrip("/"), requests.Session(), _RateLimiter(min_interval, time.monotonic, sleep),
+                           sleep, max_retries, backoff, timeout)
+    _say(progress, f"Downloading TVMaze's show index from {base_url} (about 340 pages, ~3 minutes at the rate "
+                   f"limit); pages are cached in {directory.name}/{TVMAZE_PAGES}/ so a new call resumes.")
+    records: list[dict] = []
+    page = n_cached = 0
+    try:
+        while max_pages is None or page < max_pages:
+            cached = pages_dir / f"page_{page:04d}.json"
+            shows = _read_cached_page(cached)
+            if shows is None:
+                raw = fetcher.get(page)
+                if raw is None:  # 404: the page after the last one
+                    break
+                shows = _parse_page(raw, f"page {page} ({fetcher.url(page)})")
+                _write_atomic(cached, raw)
+            else:
+                n_cached += 1
+            records.extend(_show_record(show) for show in shows)
+            page += 1
+            if page % 25 == 0:
+                _say(progress, f"  {page} pages, {len(records):,} shows ({n_cached} pages from the cache)")
+    finally:
+        fetcher.session.close()
+    if page == 0:
+        raise RuntimeError(f"{fetcher.url(0)} answered 404 (no shows at all): is base_url={base_url!r} right?")
+    frame = _tidy_tv_shows(pd.DataFrame.from_records(records, columns=list(TV_SHOW_COLUMNS)), "the download")
+    frame = frame.drop_duplicates("id", keep="last").reset_index(drop=True)
+    target = directory / TVMAZE_CATALOG
+    _write_atomic(target, frame.to_csv(index=False).encode("utf-8"))
+    _say(progress, f"Wrote {len(frame):,} shows ({(frame['description'] != '').sum():,} with a summary) from "
+                   f"{page} pages to {directory.name}/{TVMAZE_CATALOG}. TVMaze data: CC BY-SA 4.0.")
+    return target
+
 # --- end TV shows ---
 
 
@@ -716,4 +895,206 @@ def _movielens_sources() -> list[_Source]:
 
 
 # --- TVMaze download plumbing (notebook 01) ---
+
+
+def _tidy_tv_shows(raw: pd.DataFrame, origin: str) -> pd.DataFrame:
+    """Give a raw catalogue (all text) the columns and dtypes of :data:`TV_SHOW_COLUMNS`, sorted by id."""
+    missing = [c for c in TV_SHOW_COLUMNS if c not in raw.columns and c not in ("rating", "weight")]
+    if missing:
+        raise ValueError(f"{origin} lacks the column(s) {', '.join(missing)}; expected {', '.join(TV_SHOW_COLUMNS)}")
+    out = {}
+    for column, dtype in TV_SHOW_COLUMNS.items():
+        values = raw[column] if column in raw.columns else pd.Series([None] * len(raw), index=raw.index)
+        if dtype == "str":
+            out[column] = values.fillna("").astype("str").str.strip()
+        else:  # numbers: an id, a year, a rating, a weight ("" or None means missing)
+            present = values.notna() & (values.astype(str).str.strip() != "")
+            out[column] = pd.to_numeric(values.where(present), errors="raise").astype(dtype)
+    return pd.DataFrame(out).sort_values("id", kind="stable").reset_index(drop=True)
+
+
+class _RateLimiter:
+    """Space the starts of calls at least ``min_interval`` seconds apart (clock and sleep injectable)."""
+
+    def __init__(self, min_interval: float, clock, sleep) -> None:
+        self.min_interval, self.clock, self.sleep = min_interval, clock, sleep
+        self.last: float | None = None
+
+    def wait(self) -> None:
+        if self.last is not None and self.min_interval > 0:
+            pause = self.last + self.min_interval - self.clock()
+            if pause > 0:
+                self.sleep(pause)
+        self.last = self.clock()
+
+
+class _PageFetcher:
+    """GET TVMaze index pages politely: rate-limited, 429 ``Retry-After`` honoured, 5xx retried with back-off."""
+
+    MAX_WAIT = 60.0
+
+    def __init__(self, base_url: str, session, limiter: _RateLimiter, sleep, max_retries: int, backoff: float,
+                 timeout: tuple[float, float]) -> None:
+        self.base_url, self.session, self.limiter, self.sleep = base_url, session, limiter, sleep
+        self.max_retries, self.backoff, self.timeout = max_retries, backoff, timeout
+        self.session.headers["User-Agent"] = "recsys-lecture-notebooks (teaching; download_tvmaze_catalog)"
+
+    def url(self, page: int) -> str:
+        return f"{self.base_url}/shows?page={page}"
+
+    def get(self, page: int) -> bytes | None:
+        """The page's raw body, or None when the server says 404 (past the last page)."""
+        import requests
+
+        url = self.url(page)
+        problem, wait = "", 0.0
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                self.sleep(wait)
+            self.limiter.wait()
+            try:
+                response = self.session.get(url, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                problem, wait = type(exc).__name__, self._backoff(attempt)
+                continue
+            status = response.status_code
+            if status == 200:
+                return response.content
+            if status == 404:
+                return None
+            problem = f"HTTP {status}"
+            if status == 429:
+                wait = _retry_after(response.headers.get("Retry-After"), default=self._backoff(attempt))
+            elif status >= 500:
+                wait = self._backoff(attempt)
+            else:
+                raise RuntimeError(f"TVMaze page {page} ({url}) answered HTTP {status}; check base_url.")
+        raise RuntimeError(
+            f"TVMaze page {page} ({url}) still failed ({problem}) after {self.max_retries} retries. Pages 0-{page - 1} "
+            "are cached; call download_tvmaze_catalog() again later and it resumes from this page."
+            if page else f"TVMaze page 0 ({url}) still failed ({problem}) after {self.max_retries} retries; "
+            "check your connection and base_url, then try again."
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.backoff * 2 ** attempt, self.MAX_WAIT)
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); ``default`` if absent/garbled."""
+    if not value:
+        return default
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max((parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return default
+
+
+def _parse_page(raw: bytes, where: str) -> list[dict]:
+    """The list of show objects in one index page; ValueError naming ``where`` if it is not that."""
+    import json
+
+    try:
+        shows = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"TVMaze {where} is not valid JSON ({exc}); nothing was written. "
+                         "Try again later; if it persists, the API may have changed.") from exc
+    if not isinstance(shows, list) or not all(isinstance(s, dict) and "id" in s for s in shows):
+        raise ValueError(f"TVMaze {where} is JSON but not a list of shows with ids; nothing was written.")
+    return shows
+
+
+def _read_cached_page(path: Path) -> list[dict] | None:
+    """A cached page's shows, or None if it is not cached (or unreadable: then it is fetched again)."""
+    if not path.exists():
+        return None
+    try:
+        return _parse_page(path.read_bytes(), f"cached page {path.name}")
+    except ValueError:
+        path.unlink()
+        return None
+
+
+def _show_record(show: dict) -> dict:
+    """One catalogue row from a TVMaze show object (nested network / webChannel / rating)."""
+    channel = show.get("network") or show.get("webChannel") or {}
+    premiered = str(show.get("premiered") or "")
+    return {
+        "id": show["id"],
+        "name": show.get("name") or "",
+        "type": show.get("type") or "",
+        "language": show.get("language") or "",
+        "genres": "|".join(show.get("genres") or []),
+        "premiered": int(premiered[:4]) if premiered[:4].isdigit() else None,
+        "network": channel.get("name") or "",
+        "rating": (show.get("rating") or {}).get("average"),
+        "weight": show.get("weight"),
+        "description": _strip_html(show.get("summary") or ""),
+    }
+
+
+_BLOCK_TAGS = frozenset({"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td",
+                         "blockquote"})
+
+
+def _strip_html(text: str) -> str:
+    """Plain text from an HTML summary: tags dropped, entities decoded, whitespace collapsed.
+
+    Uses the standard library's :class:`html.parser.HTMLParser` (not a regex, which breaks on ``>`` inside
+    attributes or on entities). Block tags such as ``<p>`` and ``<br>`` become spaces, so paragraphs do not
+    run together; the contents of ``<script>`` and ``<style>`` and soft hyphens (``&shy;``) are dropped.
+
+    >>> _strip_html("<p><b>Tom &amp; Jerry</b> chase&nbsp;each other.</p><p>Again.</p>")
+    'Tom & Jerry chase each other. Again.'
+    """
+    from html.parser import HTMLParser
+
+    class _Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "style"):
+                self.skip += 1
+            elif tag in _BLOCK_TAGS:
+                self.parts.append(" ")
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style"):
+                self.skip = max(self.skip - 1, 0)
+            elif tag in _BLOCK_TAGS:
+                self.parts.append(" ")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    if "<" not in text and "&" not in text:
+        return " ".join(text.replace("\xad", "").split())
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    return " ".join("".join(parser.parts).replace("\xad", "").split())  # &shy; would split words in two
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to a temporary file next to ``path``, then rename it over ``path`` (all or nothing)."""
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}-", delete=False)
+    try:
+        with handle:
+            handle.write(payload)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
 # --- end TVMaze download plumbing ---
