@@ -640,10 +640,434 @@ def baseline_table(train: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.Da
 
 
 # --- Ranking metrics (notebook 06) ---
+
+
+def ranking_metrics(recommended: np.ndarray, test, k: int = 10, definition: str = "textbook") -> pd.Series:
+    """Score top-N lists: precision@k, recall@k, map@k, ndcg@k averaged over users with >= 1 test item.
+
+    Model-agnostic: it scores the lists of any recommender (popularity, k-NN, SVD, implicit's models, EASE),
+    whereas ``implicit.evaluation.ranking_metrics_at_k`` needs an implicit model object and has neither
+    recall nor the textbook precision. With ``definition="implicit"`` it reproduces implicit 0.7.3's numbers
+    exactly (``tests/test_ranking.py`` cross-checks them on a fitted model).
+
+    For a user ``u`` with ``n_u`` test items and ``h_u`` hits among the first ``k`` recommendations:
+
+    * textbook precision@k: mean over users of ``h_u / k``;
+    * implicit's precision@k: ``sum(h_u) / sum(min(k, n_u))``, pooled over users (a per-user
+      ``h_u / min(k, n_u)`` is really a truncated recall), so a user with 2 test items and 2 hits scores 1;
+    * recall@k (both): mean of ``h_u / n_u`` (implicit has no recall);
+    * map@k (both): mean of AP@k = ``sum_i P@i * rel_i / min(k, n_u)`` (as implicit, RecBole, Kaggle's apk);
+    * ndcg@k (both): binary gains, discount ``1 / log2(rank + 1)``, ideal DCG of ``min(k, n_u)`` hits.
+
+    Users without test items are skipped (as implicit does); every other user counts, even one whose list
+    is empty (all ``-1``): a user you cannot score is a miss, not a user to drop.
+
+    Parameters
+    ----------
+    recommended : numpy.ndarray
+        Integer array of shape ``(n_users, >= k)``: row ``u`` holds item indices for user ``u`` of ``test``,
+        best first; only the first ``k`` columns are used. ``-1`` pads a short list. ``model.recommend(
+        np.arange(n_users), train, N=k)`` of implicit gives exactly this (with already-liked items filtered,
+        which you want: ``ranking_metrics_at_k`` filters them too).
+    test : scipy.sparse matrix
+        User x item matrix of held-out interactions; every stored entry is a relevant item.
+    k : int
+        Cut-off (default 10).
+    definition : {"textbook", "implicit"}
+        Which precision to report; recall, map and ndcg are the same under both.
+
+    Returns
+    -------
+    pandas.Series
+        Float values indexed ``precision@k, recall@k, map@k, ndcg@k`` (with the actual ``k``), named after
+        ``definition``.
+
+    Raises
+    ------
+    ValueError
+        If ``definition`` is unknown, ``k`` < 1, the shapes do not fit, an item index is out of range, a
+        row repeats an item, ``test`` stores a value <= 0 or has no user with a test item.
+
+    Examples
+    --------
+    >>> import scipy.sparse
+    >>> test = scipy.sparse.csr_matrix(np.array([[1, 1, 0, 0], [0, 0, 0, 0]]))
+    >>> ranking_metrics(np.array([[1, 2], [0, 1]]), test, k=2).to_dict()
+    {'precision@2': 0.5, 'recall@2': 0.5, 'map@2': 0.5, 'ndcg@2': 0.6131471927654584}
+    """
+    import scipy.sparse
+
+    if definition not in ("textbook", "implicit"):
+        raise ValueError(f"definition must be 'textbook' or 'implicit'; got {definition!r}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}")
+    if not scipy.sparse.issparse(test):
+        raise ValueError("test must be a scipy.sparse user x item matrix, e.g. scipy.sparse.csr_matrix(...)")
+    test = scipy.sparse.csr_matrix(test, copy=True)
+    test.sum_duplicates()
+    n_users, n_items = test.shape
+    recs = np.asarray(recommended)
+    if recs.ndim != 2 or not np.issubdtype(recs.dtype, np.integer):
+        raise ValueError(f"recommended must be a 2-D integer array (users x ranks); got shape {recs.shape} "
+                         f"and dtype {recs.dtype}")
+    if recs.shape[0] != n_users:
+        raise ValueError(f"recommended has {recs.shape[0]} rows but test has {n_users} users; give one row "
+                         "per user of test (row u = user u), e.g. model.recommend(np.arange(n_users), ...)")
+    if recs.shape[1] < k:
+        raise ValueError(f"recommended has {recs.shape[1]} columns, fewer than k={k}; recommend at least k "
+                         "items per user (pad short lists with -1)")
+    if np.any(test.data <= 0):
+        raise ValueError("test stores values <= 0; keep only the relevant items, e.g. test = (test > 0) "
+                         "followed by test.eliminate_zeros()")
+    recs = recs[:, :k].astype(np.int64)
+    if recs.min() < -1 or recs.max() >= n_items:
+        raise ValueError(f"recommended holds item indices outside [0, {n_items}) (and -1 for padding)")
+    ordered = np.sort(recs, axis=1)
+    if np.any((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)):
+        raise ValueError("a row of recommended repeats an item; each list must name distinct items")
+    n_test = np.diff(test.indptr)
+    scored = n_test > 0
+    if not scored.any():
+        raise ValueError("test has no user with a test item, so there is nothing to score")
+
+    # hit[u, r]: is the item at rank r a test item of user u?  (keys u * n_items + item, CSR order is sorted)
+    test_keys = np.repeat(np.arange(n_users, dtype=np.int64), n_test) * n_items + test.indices
+    rec_keys = np.arange(n_users, dtype=np.int64)[:, None] * n_items + recs
+    hit = np.isin(rec_keys, test_keys) & (recs >= 0)
+    hit, n_test = hit[scored], n_test[scored]
+
+    hits = hit.sum(axis=1)
+    n_ideal = np.minimum(k, n_test)
+    if definition == "implicit":
+        precision = hits.sum() / n_ideal.sum()
+    else:
+        precision = np.mean(hits / k)
+    recall = np.mean(hits / n_test)
+    ranks = np.arange(1, k + 1)
+    average_precision = (np.cumsum(hit, axis=1) / ranks * hit).sum(axis=1) / n_ideal
+    discount = 1.0 / np.log2(ranks + 1)
+    ndcg = (hit @ discount) / np.cumsum(discount)[n_ideal - 1]
+    return pd.Series([float(precision), float(recall), float(np.mean(average_precision)), float(np.mean(ndcg))],
+                     index=[f"precision@{k}", f"recall@{k}", f"map@{k}", f"ndcg@{k}"], name=definition)
+
+
 # --- end ranking metrics ---
 
 
 # --- Beyond-accuracy metrics (notebook 07) ---
+# Model-agnostic, on the same input as ranking_metrics: an (n_users, >= k) array of item indices per user,
+# best first, padded with -1. Libraries such as Microsoft's `recommenders` or `recmetrics` have versions of
+# these, but they take DataFrames or lists of ids, are not in requirements.txt, and differ in conventions
+# (what counts as an exposure, how ties or empty lists are handled); these are written out so each formula is
+# exactly the one in its docstring and tested against hand-computed cases in tests/test_beyond_accuracy.py.
+
+
+def _top_k_lists(recommended, k: int, n_items: int | None = None) -> np.ndarray:
+    """Validate ``recommended`` and return its first ``k`` columns as an int64 array (-1 = padding)."""
+    rec = np.asarray(recommended)
+    if rec.ndim != 2:
+        raise ValueError(f"recommended must be a 2-D array (n_users, k) of item indices; got shape {rec.shape}. "
+                         "For a single list pass recommended[None, :].")
+    if rec.size and not np.issubdtype(rec.dtype, np.integer):
+        raise ValueError(f"recommended must hold integer item indices (-1 for padding); got dtype {rec.dtype}")
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}")
+    if rec.shape[1] < k:
+        raise ValueError(f"recommended has {rec.shape[1]} columns but k={k}; recommend at least k items per user "
+                         "(pad short lists with -1) or lower k")
+    rec = rec[:, :k].astype(np.int64)
+    if rec.size and rec.min() < -1:
+        raise ValueError(f"recommended holds {rec.min()}; item indices are >= 0 and -1 marks padding")
+    if n_items is not None and rec.size and rec.max() >= n_items:
+        raise ValueError(f"recommended holds item index {rec.max()} but there are only {n_items} items "
+                         f"(indices 0..{n_items - 1}); did you pass item ids instead of matrix column indices?")
+    ordered = np.sort(rec, axis=1)
+    repeated = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
+    if repeated.any():
+        row = int(np.flatnonzero(repeated.any(axis=1))[0])
+        item = int(ordered[row, 1:][repeated[row]][0])
+        raise ValueError(f"the list in row {row} recommends item {item} twice; each list must hold distinct items")
+    return rec
+
+
+def _exposure(recommended, n_items: int, k: int) -> np.ndarray:
+    """How many of the top-k lists each of the ``n_items`` items appears in."""
+    if not isinstance(n_items, (int, np.integer)) or n_items < 1:
+        raise ValueError(f"n_items must be a positive integer (the catalogue size); got {n_items!r}")
+    rec = _top_k_lists(recommended, k, n_items)
+    return np.bincount(rec[rec >= 0], minlength=n_items)
+
+
+def catalogue_coverage(recommended, n_items: int, k: int = 10) -> float:
+    """Share of the catalogue that appears in at least one user's top-k list.
+
+    .. math:: \\mathrm{coverage@}k = \\frac{|\\bigcup_u L_u|}{|I|}
+
+    where :math:`L_u` is user *u*'s top-k list and :math:`|I|` = ``n_items``. Written here rather than taken
+    from a library (e.g. Microsoft's ``recommenders``) so that it reads the same index arrays as
+    :func:`ranking_metrics`; see the note at the top of this section.
+
+    Parameters
+    ----------
+    recommended : array of int, shape (n_users, >= k)
+        Item indices (matrix columns) per user, best first; -1 pads short lists.
+    n_items : int
+        Size of the catalogue (items never recommended count in the denominator).
+    k : int
+        List length: only the first ``k`` columns are used.
+
+    Returns
+    -------
+    float
+        Between 0 and 1 (1: every item is shown to someone).
+
+    Raises
+    ------
+    ValueError
+        If ``recommended`` is not 2-D integer, has fewer than ``k`` columns, holds an index outside
+        ``-1 .. n_items - 1`` or repeats an item within one list.
+
+    Examples
+    --------
+    >>> catalogue_coverage(np.array([[0, 1], [1, 2]]), n_items=5, k=2)
+    0.6
+    """
+    return float((_exposure(recommended, n_items, k) > 0).mean())
+
+
+def exposure_gini(recommended, n_items: int, k: int = 10) -> float:
+    """Gini coefficient of exposure: how unequally the top-k slots are shared among the catalogue's items.
+
+    With :math:`x_{(1)} \\le \\dots \\le x_{(n)}` the number of lists each of the :math:`n` items appears in
+    (items never shown count as 0), sorted ascending:
+
+    .. math:: G = \\frac{\\sum_{i=1}^{n} (2i - n - 1)\\, x_{(i)}}{n \\sum_{i=1}^{n} x_{(i)}}
+
+    0 means every item is shown equally often; :math:`(n-1)/n` (≈ 1) means every slot goes to one item.
+    The same number as half the mean absolute difference between items' exposures over the mean exposure
+    (the tests check both forms agree). Written here, not taken from a library, for the reason in the note at
+    the top of this section.
+
+    Parameters
+    ----------
+    recommended : array of int, shape (n_users, >= k)
+        Item indices per user, best first; -1 pads short lists.
+    n_items : int
+        Size of the catalogue.
+    k : int
+        List length: only the first ``k`` columns are used.
+
+    Returns
+    -------
+    float
+        Between 0 and (n_items - 1) / n_items.
+
+    Raises
+    ------
+    ValueError
+        On a malformed ``recommended`` (see :func:`catalogue_coverage`) or if it recommends nothing at all.
+
+    Examples
+    --------
+    >>> exposure_gini(np.array([[3], [3], [3], [3]]), n_items=4, k=1)  # every slot to one of four items
+    0.75
+    """
+    exposure = np.sort(_exposure(recommended, n_items, k)).astype(float)
+    total = exposure.sum()
+    if total == 0:
+        raise ValueError("recommended holds no items (only -1 padding); the Gini of zero exposure is undefined")
+    n = exposure.size
+    rank = np.arange(1, n + 1)
+    return float(((2 * rank - n - 1) * exposure).sum() / (n * total))
+
+
+def item_popularity(interactions) -> np.ndarray:
+    """Share of users who interacted with each item: the :math:`p(i)` behind :func:`novelty`.
+
+    Parameters
+    ----------
+    interactions : scipy.sparse matrix or 2-D array, shape (n_users, n_items)
+        User × item matrix; any non-zero entry is an interaction (a rating, a click, a purchase).
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (n_items,)
+        :math:`p(i) = |\\{u : r_{ui} \\ne 0\\}| / n_\\text{users}`.
+
+    Raises
+    ------
+    ValueError
+        If ``interactions`` is not 2-D or has no rows.
+    """
+    import scipy.sparse as sp
+
+    matrix = interactions if sp.issparse(interactions) else np.asarray(interactions)
+    if matrix.ndim != 2 or matrix.shape[0] == 0:
+        raise ValueError(f"interactions must be a 2-D user x item matrix with at least one user; "
+                         f"got shape {matrix.shape}")
+    counts = (matrix != 0).sum(axis=0)  # a new matrix: stored zeros do not count, the input is not changed
+    return np.asarray(counts, dtype=float).ravel() / matrix.shape[0]
+
+
+def novelty(recommended, interactions, k: int = 10) -> float:
+    """Mean self-information of the recommended items: how unexpected, on average, each recommendation is.
+
+    .. math:: \\mathrm{novelty@}k = \\frac{1}{|U|} \\sum_u \\frac{1}{|L_u|} \\sum_{i \\in L_u} -\\log_2 p(i)
+
+    with :math:`p(i)` the share of users who interacted with *i* in ``interactions`` (the training data; see
+    :func:`item_popularity`). An item every user saw adds 0 bits; one that 1 user in 1,024 saw adds 10 bits.
+    Lists that are all padding are skipped. This is the self-information ("surprisal") form of Zhou et al.
+    (2010) and Castells, Hurley & Vargas; libraries differ on the log base and on how they treat unseen items,
+    which is why it is written out here (see the note at the top of this section).
+
+    Parameters
+    ----------
+    recommended : array of int, shape (n_users, >= k)
+        Item indices per user, best first; -1 pads short lists.
+    interactions : scipy.sparse matrix or 2-D array, shape (n_train_users, n_items)
+        Training interactions (any non-zero entry counts). Its users need not be the rows of ``recommended``.
+    k : int
+        List length: only the first ``k`` columns are used.
+
+    Returns
+    -------
+    float
+        Bits per recommended item (≥ 0).
+
+    Raises
+    ------
+    ValueError
+        On a malformed ``recommended``, if no list holds an item, or if a recommended item has no training
+        interaction at all (its self-information :math:`-\\log_2 0` is infinite: recommend only items the
+        model has seen in training).
+    """
+    p = item_popularity(interactions)
+    rec = _top_k_lists(recommended, k, p.size)
+    mask = rec >= 0
+    p_rec = p[np.where(mask, rec, 0)]
+    unseen = mask & (p_rec == 0)
+    if unseen.any():
+        items = np.unique(rec[unseen])
+        raise ValueError(f"{items.size} recommended item(s), e.g. index {items[0]}, have no interaction in the "
+                         "training data, so -log2 p(i) is infinite; recommend only items seen in training")
+    info = np.where(mask, -np.log2(np.where(mask, p_rec, 1.0)), 0.0)
+    per_list = mask.sum(axis=1)
+    if not per_list.any():
+        raise ValueError("recommended holds no items (only -1 padding); novelty is undefined")
+    used = per_list > 0
+    return float((info[used].sum(axis=1) / per_list[used]).mean())
+
+
+def intra_list_diversity(recommended, item_features, k: int = 10, metric: str = "cosine") -> float:
+    """Mean pairwise distance between the items of each top-k list, averaged over lists.
+
+    .. math:: \\mathrm{ILD@}k = \\frac{1}{|U|} \\sum_u \\frac{2}{|L_u|(|L_u|-1)}
+              \\sum_{i, j \\in L_u,\\, i < j} d(i, j)
+
+    ``metric="cosine"``: :math:`d = 1 - \\cos(f_i, f_j)`, for real-valued features such as latent factors
+    (an all-zero row has similarity 0 with everything, as in ``sklearn.metrics.pairwise.cosine_similarity``).
+    ``metric="jaccard"``: :math:`d = 1 - |F_i \\cap F_j| / |F_i \\cup F_j|` over the sets of non-zero
+    features, for one-hot features such as genres (two items without any feature count as identical, d = 0).
+    Lists with fewer than two items (after padding) are skipped. Vectorised over all lists at once (a pairwise
+    distance per list from ``sklearn.metrics.pairwise`` would be a Python loop over users); see also the note
+    at the top of this section.
+
+    Parameters
+    ----------
+    recommended : array of int, shape (n_users, >= k)
+        Item indices per user, best first; -1 pads short lists.
+    item_features : 2-D array or scipy.sparse matrix, shape (n_items, n_features)
+        One row per item, rows in the order of the item indices.
+    k : int
+        List length: only the first ``k`` columns are used.
+    metric : {"cosine", "jaccard"}
+        Distance between two items' feature rows.
+
+    Returns
+    -------
+    float
+        Between 0 (every list holds near-identical items) and 1 (cosine on non-negative features, Jaccard),
+        up to 2 for cosine on features with mixed signs.
+
+    Raises
+    ------
+    ValueError
+        On a malformed ``recommended``, a feature matrix that is not 2-D or has fewer rows than the largest
+        item index, an unknown ``metric``, or if no list holds two items.
+    """
+    import scipy.sparse as sp
+
+    if metric not in ("cosine", "jaccard"):
+        raise ValueError(f"metric must be 'cosine' (real features, e.g. latent factors) or 'jaccard' "
+                         f"(one-hot features, e.g. genres); got {metric!r}")
+    features = item_features.toarray() if sp.issparse(item_features) else np.asarray(item_features)
+    if features.ndim != 2:
+        raise ValueError(f"item_features must be a 2-D (n_items, n_features) matrix; got shape {features.shape}")
+    rec = _top_k_lists(recommended, k, features.shape[0])
+    mask = rec >= 0
+    n_in_list = mask.sum(axis=1)
+    used = n_in_list >= 2
+    if not used.any():
+        raise ValueError("no list holds two or more items, so no pair distance exists; recommend k >= 2 items")
+    rec, mask, n_in_list = rec[used], mask[used], n_in_list[used]
+    rows = features[np.where(mask, rec, 0)].astype(float) * mask[..., None]  # (lists, k, n_features)
+    if metric == "cosine":
+        norms = np.linalg.norm(rows, axis=2, keepdims=True)
+        unit = np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
+        distance = 1.0 - np.einsum("ukf,ujf->ukj", unit, unit)
+    else:
+        sets = (rows != 0).astype(float)
+        inter = np.einsum("ukf,ujf->ukj", sets, sets)
+        size = sets.sum(axis=2)
+        union = size[:, :, None] + size[:, None, :] - inter
+        distance = 1.0 - np.divide(inter, union, out=np.ones_like(inter), where=union > 0)
+    pair = mask[:, :, None] & mask[:, None, :]
+    pair &= np.triu(np.ones(pair.shape[1:], dtype=bool), k=1)[None]
+    per_list = (distance * pair).sum(axis=(1, 2)) / (n_in_list * (n_in_list - 1) / 2)
+    return float(per_list.mean())
+
+
+def beyond_accuracy_metrics(recommended, interactions, item_features, k: int = 10,
+                            metric: str = "jaccard") -> pd.Series:
+    """Coverage, Gini of exposure, novelty and intra-list diversity of one set of top-k lists, in one Series.
+
+    A convenience that calls :func:`catalogue_coverage`, :func:`exposure_gini`, :func:`novelty` and
+    :func:`intra_list_diversity`; the catalogue size is ``interactions.shape[1]``.
+
+    Parameters
+    ----------
+    recommended : array of int, shape (n_users, >= k)
+        Item indices per user, best first; -1 pads short lists.
+    interactions : scipy.sparse matrix or 2-D array, shape (n_train_users, n_items)
+        Training interactions, for the popularity behind novelty.
+    item_features : 2-D array or scipy.sparse matrix, shape (n_items, n_features)
+        Item features for the intra-list diversity.
+    k : int
+        List length.
+    metric : {"jaccard", "cosine"}
+        Distance used by the intra-list diversity (default ``"jaccard"``, for one-hot genres).
+
+    Returns
+    -------
+    pandas.Series
+        ``coverage@k, gini@k, novelty@k, ild@k`` (floats, unrounded).
+
+    Raises
+    ------
+    ValueError
+        As the four functions do, or if ``interactions`` and ``item_features`` disagree on the number of items.
+    """
+    shape_i, shape_f = np.shape(interactions), np.shape(item_features)
+    if len(shape_i) != 2 or len(shape_f) != 2 or shape_i[1] != shape_f[0]:
+        raise ValueError(f"interactions (shape {shape_i}) must be user x item and item_features (shape {shape_f}) "
+                         "item x feature, for the same catalogue (interactions.shape[1] == item_features.shape[0])")
+    n_items = shape_i[1]
+    return pd.Series({
+        f"coverage@{k}": catalogue_coverage(recommended, n_items, k),
+        f"gini@{k}": exposure_gini(recommended, n_items, k),
+        f"novelty@{k}": novelty(recommended, interactions, k),
+        f"ild@{k}": intra_list_diversity(recommended, item_features, k, metric),
+    })
 # --- end beyond-accuracy metrics ---
 
 
