@@ -1,9 +1,10 @@
-"""Shared loading, splitting, metrics and display for the lecture notebooks.
+"""Shared loading, splitting and metrics for the lecture notebooks.
 
 Only what two or more notebooks reuse, or I/O that would distract from a lesson, lives here; the method a
 notebook teaches is written in that notebook. Nothing runs on import: no downloads, no seeding, no printing.
 
-Sections: constants → data loading → splitting → metrics → display, then the download plumbing at the bottom.
+Sections: constants → data loading (and the BLAS pin) → splitting → metrics, then the download plumbing at the
+bottom. Sub-sections name the notebook that introduced them.
 """
 
 from __future__ import annotations
@@ -144,6 +145,25 @@ def load_movielens_100k(verbose: bool = True) -> tuple[pd.DataFrame, pd.DataFram
         f"{ML100K_URL} yourself and put it, unchanged, into {directory.name}/ "
         f"(or into the folder that the environment variable {DATA_DIR_ENV} names)."
     )
+
+
+def limit_blas_threads(n_threads: int = 1) -> None:
+    """Pin the BLAS libraries (numpy's and scipy's OpenBLAS) to ``n_threads`` threads for this process.
+
+    implicit runs about 4x slower, warns, and gives thread-count-dependent results when OpenBLAS uses several
+    threads; pinning also makes every notebook's numbers the same on a laptop and in CI. threadpoolctl only
+    limits libraries that are already loaded, so this imports numpy and scipy.linalg (each ships its own
+    OpenBLAS) before setting the limit; implicit uses scipy's.
+
+    Parameters
+    ----------
+    n_threads : int
+        Threads BLAS may use (default 1).
+    """
+    import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS so that the limit reaches it)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n_threads, user_api="blas")
 
 
 # --- TV shows (notebook 01): load_tv_shows, download_tvmaze_catalog ---
@@ -325,27 +345,6 @@ def download_tvmaze_catalog(base_url: str = TVMAZE_URL, *, progress: bool = True
     _say(progress, f"Wrote {len(frame):,} shows ({(frame['description'] != '').sum():,} with a summary) from "
                    f"{page} pages to {directory.name}/{TVMAZE_CATALOG}. TVMaze data: CC BY-SA 4.0.")
     return target
-
-# --- end TV shows ---
-
-
-def limit_blas_threads(n_threads: int = 1) -> None:
-    """Pin the BLAS libraries (numpy's and scipy's OpenBLAS) to ``n_threads`` threads for this process.
-
-    implicit runs about 4x slower, warns, and gives thread-count-dependent results when OpenBLAS uses several
-    threads; pinning also makes every notebook's numbers the same on a laptop and in CI. threadpoolctl only
-    limits libraries that are already loaded, so this imports numpy and scipy.linalg (each ships its own
-    OpenBLAS) before setting the limit; implicit uses scipy's.
-
-    Parameters
-    ----------
-    n_threads : int
-        Threads BLAS may use (default 1).
-    """
-    import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS so that the limit reaches it)
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=n_threads, user_api="blas")
 
 
 # ======================================================================================================
@@ -537,8 +536,6 @@ def cv_folds(ratings: pd.DataFrame, by: str = "pairs", n_splits: int = 5,
         splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     return [(ratings.iloc[tr].reset_index(drop=True), ratings.iloc[te].reset_index(drop=True))
             for tr, te in splitter.split(np.zeros(len(ratings)), groups=groups)]
-
-# --- end split strategies ---
 
 
 # ======================================================================================================
@@ -749,9 +746,6 @@ def ranking_metrics(recommended: np.ndarray, test, k: int = 10, definition: str 
     ndcg = (hit @ discount) / np.cumsum(discount)[n_ideal - 1]
     return pd.Series([float(precision), float(recall), float(np.mean(average_precision)), float(np.mean(ndcg))],
                      index=[f"precision@{k}", f"recall@{k}", f"map@{k}", f"ndcg@{k}"], name=definition)
-
-
-# --- end ranking metrics ---
 
 
 # --- Beyond-accuracy metrics (notebook 07) ---
@@ -1068,12 +1062,6 @@ def beyond_accuracy_metrics(recommended, interactions, item_features, k: int = 1
         f"novelty@{k}": novelty(recommended, interactions, k),
         f"ild@{k}": intra_list_diversity(recommended, item_features, k, metric),
     })
-# --- end beyond-accuracy metrics ---
-
-
-# ======================================================================================================
-# Display
-# ======================================================================================================
 
 
 # ======================================================================================================
@@ -1521,4 +1509,3 @@ def _write_atomic(path: Path, payload: bytes) -> None:
         Path(handle.name).unlink(missing_ok=True)
         raise
 
-# --- end TVMaze download plumbing ---
