@@ -263,7 +263,8 @@ def download_tvmaze_catalog(base_url: str = TVMAZE_URL, *, progress: bool = True
     base_url : str
         The API's root (the tests point this at a local server).
     progress : bool
-        Print a line every 25 pages and a closing line; ``False`` prints nothing.
+        Show a progress bar (tqdm: a widget in Jupyter, a text bar in a terminal) between an opening and a
+        closing line; ``False`` shows nothing.
     max_pages : int, optional
         Stop after this many pages (e.g. 4 for a quick 1,000-show try); a later call resumes from the cache.
     min_interval : float
@@ -302,6 +303,7 @@ def download_tvmaze_catalog(base_url: str = TVMAZE_URL, *, progress: bool = True
     import time
 
     import requests
+    from tqdm.auto import tqdm
 
     if max_pages is not None and max_pages < 1:
         raise ValueError(f"max_pages must be at least 1 (or None for every page); got {max_pages}")
@@ -318,6 +320,8 @@ def download_tvmaze_catalog(base_url: str = TVMAZE_URL, *, progress: bool = True
                    f"limit); pages are cached in {directory.name}/{TVMAZE_PAGES}/ so a new call resumes.")
     records: list[dict] = []
     page = n_cached = 0
+    # The number of pages is unknown until the API answers 404, so the bar counts pages and shows their rate.
+    bar = tqdm(total=max_pages, unit="page", desc="TVMaze pages", disable=not progress)
     try:
         while max_pages is None or page < max_pages:
             cached = pages_dir / f"page_{page:04d}.json"
@@ -332,9 +336,10 @@ def download_tvmaze_catalog(base_url: str = TVMAZE_URL, *, progress: bool = True
                 n_cached += 1
             records.extend(_show_record(show) for show in shows)
             page += 1
-            if page % 25 == 0:
-                _say(progress, f"  {page} pages, {len(records):,} shows ({n_cached} pages from the cache)")
+            bar.update(1)
+            bar.set_postfix(shows=f"{len(records):,}", cached=n_cached, refresh=False)
     finally:
+        bar.close()
         fetcher.session.close()
     if page == 0:
         raise RuntimeError(f"{fetcher.url(0)} answered 404 (no shows at all): is base_url={base_url!r} right?")

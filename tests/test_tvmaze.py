@@ -138,7 +138,7 @@ def test_three_pages_then_404_gives_every_show(httpserver, data_dir, sleeps, cap
     assert sorted(p.name for p in (data_dir / "tvmaze_pages").iterdir()) == [
         "page_0000.json", "page_0001.json", "page_0002.json"]
     assert not [p for p in data_dir.rglob(".*")]  # no temporary files left behind
-    assert capsys.readouterr().out == ""  # progress=False is silent
+    assert capsys.readouterr() == ("", "")  # progress=False is silent: no lines, no bar
 
     shows = helpers.load_tv_shows("tvmaze")
     assert shows["id"].tolist() == [1, 2, 4, 250, 251, 500, 502]
@@ -158,8 +158,10 @@ def test_three_pages_then_404_gives_every_show(httpserver, data_dir, sleeps, cap
 def test_progress_prints_a_few_lines_when_asked(httpserver, data_dir, sleeps, capsys):
     _serve(httpserver)
     _download(httpserver, sleeps, progress=True)
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2  # an opening line and a closing line (plus one per 25 pages on a long run)
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    assert len(lines) == 2  # an opening line and a closing line; the bar itself goes to stderr
+    assert "TVMaze pages: " in captured.err and "3page" in captured.err and "shows=7" in captured.err
     assert "Wrote 7 shows (6 with a summary) from 3 pages" in lines[-1]
     assert "CC BY-SA 4.0" in lines[-1]
 
