@@ -20,3 +20,16 @@ def pytest_configure(config):
     import helpers
 
     helpers.load_movielens_100k(verbose=False)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep each notebook on one worker (nbval runs its cells in one kernel, in order), and let the
+    lecture-path run of each notebook go to whichever worker is free (``--dist loadgroup``)."""
+    import pytest
+
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.xdist_group(path.name))
+        elif path.name == "test_lecture_path.py" and hasattr(item, "callspec"):
+            item.add_marker(pytest.mark.xdist_group(f"lecture-{item.callspec.id}"))

@@ -55,7 +55,7 @@ def test_executed_top_to_bottom_without_errors_or_stderr(path):
             if out["output_type"] == "stream" and out.get("name") == "stderr":
                 problems.append(f"cell {index}: stderr output {_text(out['text'])[:80]!r}")
     assert counts == list(range(1, len(counts) + 1)), (
-        f"execution counts are {counts[:12]}…; re-execute with `python tests/execute_notebooks.py {path.name[:2]}`"
+        f"execution counts are {counts[:12]}…; re-execute with `python tests/tools/execute_notebooks.py {path.name[:2]}`"
     )
     assert not problems, "\n".join(problems)
 

@@ -2,8 +2,8 @@
 
 Usage (from the repository root)::
 
-    python tests/execute_notebooks.py                 # every notebook
-    python tests/execute_notebooks.py 05 notebooks/06_implicit_feedback_als_bpr.ipynb
+    python tests/tools/execute_notebooks.py                 # every notebook
+    python tests/tools/execute_notebooks.py 05 notebooks/06_implicit_feedback_als_bpr.ipynb
 """
 
 from __future__ import annotations

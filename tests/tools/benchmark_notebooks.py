@@ -2,10 +2,10 @@
 
 Usage (from the repository root)::
 
-    python tests/benchmark_notebooks.py          # table of times
-    python tests/benchmark_notebooks.py --rerun  # also run each code cell twice in a row and list the cells
+    python tests/tools/benchmark_notebooks.py          # table of times
+    python tests/tools/benchmark_notebooks.py --rerun  # also run each code cell twice in a row and list the cells
                                                  # whose second run prints something different
-    python tests/benchmark_notebooks.py 02 05    # only these notebooks
+    python tests/tools/benchmark_notebooks.py 02 05    # only these notebooks
 
 A lecture cell should take at most 2 s on a 2-core machine; cells over that are flagged with "!".
 """
