@@ -81,15 +81,33 @@ def test_house_style_shape(path):
     assert re.search(r"slide", first, re.IGNORECASE), "the opening must say which slides it accompanies"
     assert re.search(r"^\s*[-*] ", first, re.MULTILINE), "the opening must list learning goals as bullets"
     markdown = [_text(c["source"]) for c in cells if c["cell_type"] == "markdown"]
-    headings = [line.strip() for text in markdown for line in text.splitlines() if line.startswith("#")]
-    for needed in ("## Summary", "## Exercises"):
-        assert any(h.startswith(needed) for h in headings), f"missing a '{needed}' section"
-    assert any("going further" in h.lower() for h in headings), "missing a 'Going further' section"
+    headings = [line.strip() for text in markdown for line in text.splitlines() if line.startswith("## ")]
+    order = [h for h in headings if h in ("## Summary", "## Going deeper", "## Exercises", "## Solutions")]
+    assert order == ["## Summary", "## Going deeper", "## Exercises", "## Solutions"], (
+        f"the sections after the lecture must be, in order, Summary, Going deeper, Exercises, Solutions; "
+        f"found {order}"
+    )
     code = [c for c in cells if c["cell_type"] == "code"]
     setup = _text(code[0]["source"]) if code else ""
     assert "from helpers import" in setup or "import helpers" in setup, "the first code cell is the setup cell"
+    assert _slide_type(code[0]) not in ("skip", "notes"), "the setup cell is shown: the lecture needs it"
     tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, f"expected exactly one cell tagged 'parameters', found {len(tagged)}"
+
+
+def _slide_type(cell: dict) -> str:
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_two_layers_lecture_then_hidden_chapter(path):
+    """The lecture ends with the Summary; from "## Going deeper" on, RISE shows nothing."""
+    cells = _load(path)["cells"]
+    start = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"
+                  and any(line.strip() == "## Going deeper" for line in _text(c["source"]).splitlines())), None)
+    assert start is not None, "missing the '## Going deeper' section"
+    shown = [i for i, c in enumerate(cells[start:], start) if _slide_type(c) not in ("skip", "notes")]
+    assert not shown, f"cells after '## Going deeper' must be skip in RISE; these are shown: {shown}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
