@@ -5,6 +5,10 @@ Starts JupyterLab on a copy of the notebooks (so autosave can never touch the re
 and reports each slide whose content reaches below the bottom edge, or is cut off at the right (a code line or an
 output wider than the screen). RISE does not scroll: what is below the edge, the hall never sees.
 
+It also checks that presenting leaves the notebook file as it was: JupyterLab autosaves (here every
+``AUTOSAVE_S`` seconds) and rewrites a notebook whose metadata differs from what it would write itself, which
+shows up in ``git status`` as a change the student never made.
+
 A 1280×720 projector with the page zoomed to 150 % is a CSS viewport of 853×480 pixels at a device scale of 1.5;
 that is what the browser is given. Fonts are the notebook's own.
 
@@ -40,6 +44,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SETTLE_MS = 150  # after a key press, before measuring (transitions are switched off, see NO_TRANSITIONS)
 NO_TRANSITIONS = "*, *::before, *::after { transition: none !important; animation: none !important; }"
 TOLERANCE = 2  # pixels
+AUTOSAVE_S = 2  # JupyterLab's autosave interval for the check (its default is 120 s)
 
 # The state of the deck and what of the current slide lies outside the screen. A slide is the innermost
 # section.present; its cells are its children. Hidden fragments keep their space, so they are measured too:
@@ -82,9 +87,13 @@ def _free_port() -> int:
 
 def start_lab(root: Path, port: int) -> subprocess.Popen:
     """JupyterLab on 127.0.0.1 with no token, serving ``root``; waits until it answers (at most 60 s)."""
+    settings = root / "settings" / "@jupyterlab" / "docmanager-extension"
+    settings.mkdir(parents=True)
+    (settings / "plugin.jupyterlab-settings").write_text(f'{{"autosaveInterval": {AUTOSAVE_S}}}')
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root}",
-           "--ServerApp.disable_check_xsrf=True", "--LabApp.news_url=None"]
+           "--ServerApp.disable_check_xsrf=True", "--LabApp.news_url=None",
+           f"--LabApp.user_settings_dir={root / 'settings'}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(root / "jupyter.log", "wb")  # noqa: SIM115 - closed with the process
@@ -102,8 +111,9 @@ def start_lab(root: Path, port: int) -> subprocess.Popen:
     raise SystemExit("JupyterLab did not answer within 60 s")
 
 
-def check_notebook(page, base: str, name: str, shots: Path | None) -> tuple[int, list[str]]:
+def check_notebook(page, base: str, name: str, shots: Path | None, file: Path) -> tuple[int, list[str]]:
     """Step through one notebook's slides; return (slide states seen, problems)."""
+    original = file.read_bytes()
     page.goto(f"{base}/rise/notebooks/{name}")
     page.wait_for_selector(".reveal.ready", timeout=60_000)
     page.add_style_tag(content=NO_TRANSITIONS)  # measure where a slide ends up, not half-way there
@@ -138,6 +148,10 @@ def check_notebook(page, base: str, name: str, shots: Path | None) -> tuple[int,
                 reported.add((state["index"], cut))
                 problems.append(f"{label}: cut off at the right edge: «{cut}»")
         page.keyboard.press("Space")
+    page.wait_for_timeout(3 * AUTOSAVE_S * 1000)  # let autosave run, then see whether it wrote anything
+    if file.read_bytes() != original:
+        problems.append(f"{name}: presenting it changed the file (JupyterLab rewrote it on autosave); re-execute "
+                        "it with tests/tools/execute_notebooks.py, which writes the metadata JupyterLab writes")
     return states, problems
 
 
@@ -167,7 +181,8 @@ def main() -> int:
                 browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport=VIEWPORT, device_scale_factor=SCALE)
                 for path in paths:
-                    states, problems = check_notebook(page, f"http://127.0.0.1:{port}", path.name, args.shots)
+                    states, problems = check_notebook(page, f"http://127.0.0.1:{port}", path.name, args.shots,
+                                                      root / "notebooks" / path.name)
                     verdict = "every slide fits" if not problems else f"{len(problems)} problem(s)"
                     print(f"{path.name}: {states} slide states checked; {verdict}", flush=True)
                     for problem in problems:

@@ -43,6 +43,19 @@ def make_client(nb: nbformat.NotebookNode, path: Path) -> NotebookClient:
                           resources={"metadata": {"path": str(path.parent)}})
 
 
+def set_jupyterlab_metadata(nb: nbformat.NotebookNode, client: NotebookClient) -> None:
+    """Write the notebook metadata JupyterLab writes when it opens the notebook with this kernel.
+
+    JupyterLab fills in ``language_info`` from the running kernel and saves the notebook if it differs, so a
+    notebook committed without it shows up as modified minutes after a student merely opens it.
+    """
+    reply = client.wait_for_reply(client.kc.kernel_info())
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                 "name": "python3"}
+    nb.metadata["language_info"] = reply["content"]["language_info"]
+    nb.metadata.pop("celltoolbar", None)  # the classic notebook's toolbar choice; JupyterLab ignores it
+
+
 def execute(path: Path) -> tuple[nbformat.NotebookNode, list[tuple[float, str]]]:
     """Run every cell of ``path`` in a fresh kernel; return the executed notebook and (seconds, first line)
     for each code cell."""
@@ -50,6 +63,7 @@ def execute(path: Path) -> tuple[nbformat.NotebookNode, list[tuple[float, str]]]
     client = make_client(nb, path)
     timings = []
     with client.setup_kernel():
+        set_jupyterlab_metadata(nb, client)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
