@@ -130,3 +130,21 @@ def test_ignore_tags_only_on_timing_cells_and_notebook_is_small(path):
             )
         assert "nbval-skip" not in tags, f"cell {index} is skipped by nbval"
     assert path.stat().st_size <= MAX_BYTES, f"{path.name} is {path.stat().st_size:,} bytes; shrink its figures"
+
+
+JUPYTERLAB_LANGUAGE_INFO = {"codemirror_mode", "file_extension", "mimetype", "name", "nbconvert_exporter",
+                            "pygments_lexer", "version"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_metadata_is_what_jupyterlab_writes(path):
+    """Opening a notebook must not change it: JupyterLab rewrites kernelspec and language_info on autosave when
+    they differ from what the kernel reports (tests/tools/execute_notebooks.py writes them)."""
+    meta = _load(path)["metadata"]
+    assert meta.get("kernelspec") == {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                      "name": "python3"}, f"kernelspec is {meta.get('kernelspec')}"
+    info = meta.get("language_info", {})
+    assert set(info) == JUPYTERLAB_LANGUAGE_INFO and info["name"] == "python", (
+        f"language_info is {info}; re-execute with `python tests/tools/execute_notebooks.py {path.name[:2]}`"
+    )
+    assert "celltoolbar" not in meta, "celltoolbar is the classic notebook's; JupyterLab drops it"
