@@ -15,6 +15,8 @@ if str(ROOT) not in sys.path:
 
 
 def pytest_configure(config):
+    # Known even when xdist is switched off (-p no:xdist), so the marks set below never warn.
+    config.addinivalue_line("markers", "xdist_group(name): keep these tests on one xdist worker")
     if hasattr(config, "workerinput"):  # an xdist worker: the controller has filled the cache already
         return
     import helpers

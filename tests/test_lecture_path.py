@@ -35,21 +35,33 @@ SANITIZE = _sanitizers()
 
 
 def _comparable(outputs) -> list[str]:
-    """What nbval compares, as text: streams, text/plain results and errors (images are not compared)."""
-    parts = []
+    """What nbval compares, as text: streams, text/plain results and errors (images are not compared).
+
+    Consecutive writes to one stream are joined, as nbval joins them: how a kernel splits the text of several
+    prints into messages depends on timing."""
+    parts, last_stream = [], None
     for out in outputs:
         if out.output_type == "stream":
-            text = f"{out.name}: {out.text}"
-        elif out.output_type == "error":
-            text = f"error: {out.ename}: {out.evalue}"
-        elif "text/plain" in out.get("data", {}):
-            text = out["data"]["text/plain"]
+            if last_stream == out.name:
+                parts[-1] += out.text
+                continue
+            text, last_stream = f"{out.name}: {out.text}", out.name
         else:
-            continue
-        for pattern, replace in SANITIZE:
-            text = pattern.sub(replace, text)
+            last_stream = None
+            if out.output_type == "error":
+                text = f"error: {out.ename}: {out.evalue}"
+            elif "text/plain" in out.get("data", {}):
+                text = out["data"]["text/plain"]
+            else:
+                continue
         parts.append(text)
-    return parts
+    return [_sanitize(p) for p in parts]
+
+
+def _sanitize(text: str) -> str:
+    for pattern, replace in SANITIZE:
+        text = pattern.sub(replace, text)
+    return text
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -36,14 +36,14 @@ FLOOR_PATCH = {"scipy": "1.11.1"}
 
 
 def find_python(version: str) -> str:
-    """A ``python<version>`` on PATH or in pyenv; explain how to get one otherwise."""
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
+    """A working ``python<version>`` from pyenv or PATH; explain how to get one otherwise."""
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates = sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"))
-    if candidates:
-        return str(candidates[-1])
+    candidates = [str(p) for p in sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"))[::-1]]
+    candidates.append(shutil.which(f"python{version}") or "")
+    for candidate in filter(None, candidates):
+        works = subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0
+        if works:  # a pyenv shim for a version that is not active fails here
+            return candidate
     raise SystemExit(f"no Python {version} found: install it (e.g. `pyenv install {version}`) and try again")
 
 
