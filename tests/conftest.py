@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -24,11 +26,10 @@ def pytest_configure(config):
     helpers.load_movielens_100k(verbose=False)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (older xdist does not wait for other hooks)
 def pytest_collection_modifyitems(config, items):
     """Keep each notebook on one worker (nbval runs its cells in one kernel, in order), and let the
     lecture-path run of each notebook go to whichever worker is free (``--dist loadgroup``)."""
-    import pytest
-
     for item in items:
         path = Path(str(item.fspath))
         if path.suffix == ".ipynb":
