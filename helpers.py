@@ -1,108 +1,154 @@
-"""Shared loading, splitting and metrics for the lecture notebooks.
+"""Shared code of the lecture notebooks, in lecture order: data → splitting → baselines → metrics.
 
-Only what two or more notebooks reuse, or I/O that would distract from a lesson, lives here; the method a
-notebook teaches is written in that notebook. Nothing runs on import: no downloads, no seeding, no printing.
+Only what two or more notebooks reuse lives here, plus the downloads, which would distract from any lesson.
+Nothing runs on import: no downloads, no seeding, no printing. Plumbing is handed to libraries: pooch (the
+hash-checked, cached MovieLens download), requests with urllib3's ``Retry`` (retries, back-off, Retry-After),
+pip (the RecBole wheel, through your own pip configuration) and threadpoolctl (BLAS threads). What a lesson
+wants you to see (a split, a baseline, a metric) is written out.
 
-Sections: constants → data loading (and the BLAS pin) → splitting → metrics, then the download plumbing at the
-bottom. Sub-sections name the notebook that introduced them.
+==========================================================  ==========================
+function                                                    notebooks
+==========================================================  ==========================
+``SEED``, ``limit_blas_threads``                            00 01 02 03 04 05 06 07
+``load_movielens_100k``                                     00 02 03 04 05 06 07
+``ML100K_GENRES``                                           07
+``load_tv_shows``, ``check_show_names``,                    01
+``check_my_ratings``, ``check_top_n``,
+``download_tvmaze_catalog``
+``split_ratings``                                           02 04 05 06 07
+``sample_test``                                             02 05 06
+``split_by``, ``cv_folds``                                  04
+``fit_biases`` (returns ``Biases``)                         02 04 05 06
+``baseline_table``                                          02 05
+``rmse_mae``                                                02 04 05 06 07
+``ranking_metrics``                                         06 07
+``catalogue_coverage``, ``exposure_gini``, ``novelty``,     07
+``item_popularity``, ``intra_list_diversity``,
+``beyond_accuracy_metrics``
+==========================================================  ==========================
+
+Every error says what to do and names the bad entry; every wait is bounded and says what it waits for; a
+failed step never damages what was good (a cache, a catalogue).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
+import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import warnings
 import zipfile
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-# ======================================================================================================
-# Constants
-# ======================================================================================================
-
-#: Environment variable that redirects the data directory (default: ``data/`` next to this file).
-DATA_DIR_ENV = "RECSYS_DATA_DIR"
-
-#: Random seed used by every notebook.
+#: Random seed of every notebook (and the default ``random_state`` here).
 SEED = 42
 
-#: GroupLens's MovieLens 100K archive and its published md5.
-ML100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
-ML100K_MD5 = "0e33842e24a9c977be4e0107933c0723"
+#: The repository root: ``data/`` lives here, and a relative ``RECSYS_DATA_DIR`` is taken from here.
+ROOT = Path(__file__).resolve().parent
 
-#: The RecBole 1.2.1 wheel ships a copy of MovieLens 100K; it is our offline fallback.
-RECBOLE_REQUIREMENT = "recbole==1.2.1"
-RECBOLE_WHEEL = "recbole-1.2.1-py3-none-any.whl"
-RECBOLE_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"
-RECBOLE_PREFIX = "recbole/dataset_example/ml-100k/ml-100k"
-#: Extra options for ``pip download`` of the wheel (e.g. ``("--no-index", "--find-links", DIR)``).
-RECBOLE_PIP_ARGS: tuple[str, ...] = ()
+#: Environment variable that moves the data directory (default: ``data/`` in the repository).
+DATA_DIR_ENV = "RECSYS_DATA_DIR"
 
-#: MovieLens 100K genres in the order of GroupLens's u.genre (and of u.item's genre flags).
-ML100K_GENRES = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
-)
-
-#: How long to wait for a download server before trying the next source (connect, read) in seconds.
-DOWNLOAD_TIMEOUT = (5, 30)
-
+#: Connect and read time-outs (seconds) of one HTTP request, and the longest one download may take.
+DOWNLOAD_TIMEOUT = (5, 20)
+DOWNLOAD_DEADLINE = 300.0
 
 # ======================================================================================================
-# Data loading
+# Data
 # ======================================================================================================
 
 
 def data_dir() -> Path:
-    """Return the directory where data is cached.
+    """The folder that caches downloads: ``data/`` in the repository, or the folder ``RECSYS_DATA_DIR`` names.
 
-    It is ``data/`` next to this file (not the working directory), unless the environment variable
-    ``RECSYS_DATA_DIR`` names another directory.
+    A relative ``RECSYS_DATA_DIR`` is taken from the repository root, not from the working directory, so a
+    kernel started in ``notebooks/`` and pytest started in the root use the same cache.
 
-    Returns
-    -------
-    pathlib.Path
-        The data directory (it may not exist yet).
+    >>> data_dir().name
+    'data'
     """
     override = os.environ.get(DATA_DIR_ENV)
-    return Path(override).expanduser() if override else Path(__file__).resolve().parent / "data"
+    return ROOT / Path(override).expanduser() if override else ROOT / "data"
+
+
+def limit_blas_threads(n_threads: int = 1) -> None:
+    """Pin numpy's and scipy's BLAS to ``n_threads`` threads for this process.
+
+    implicit runs about 4x slower, warns, and gives thread-count-dependent results when OpenBLAS uses several
+    threads; one thread also makes every notebook's numbers the same on a laptop and in CI. threadpoolctl only
+    reaches libraries already loaded, so scipy.linalg (which ships the OpenBLAS implicit uses) is imported first.
+    """
+    import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS so that the limit reaches it)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=_check_int(n_threads, "n_threads", 1), user_api="blas")
+
+
+def _check_int(value, name: str, low: int, high: int | None = None) -> int:
+    """``value`` as an int if it is a whole number in [low, high] (not a bool, not 10.0); else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
+            high is not None and value > high):
+        what = (f"an integer from {low} to {high}" if high is not None else "a positive integer" if low == 1
+                else f"an integer >= {low}")
+        raise ValueError(f"{name} must be {what}; got {value!r}")
+    return int(value)
+
+
+# --- MovieLens 100K (notebooks 00 and 02-07) ---
+
+ML100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+ML100K_MD5 = "0e33842e24a9c977be4e0107933c0723"
+#: The RecBole 1.2.1 wheel ships a byte-identical copy of the ratings: the fallback when GroupLens is out of reach.
+RECBOLE_REQUIREMENT = "recbole==1.2.1"
+RECBOLE_WHEEL = "recbole-1.2.1-py3-none-any.whl"
+RECBOLE_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"
+RECBOLE_PREFIX = "recbole/dataset_example/ml-100k/ml-100k"
+#: Extra ``pip download`` options (the tests pass ``--no-index --find-links DIR``); they come last, so they win.
+RECBOLE_PIP_ARGS: tuple[str, ...] = ()
+#: pip's time-out per request and its retries (these override your pip configuration's), and the longest the
+#: whole ``pip download`` may take.
+PIP_TIMEOUT, PIP_RETRIES, PIP_DEADLINE = 15, 2, 120.0
+
+#: The genres in the order of GroupLens's u.genre (and of u.item's genre flags).
+ML100K_GENRES = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
+    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+)
+RATING_COLUMNS = ["user_id", "item_id", "rating", "timestamp"]
+USER_COLUMNS = ["user_id", "age", "gender", "occupation", "zip_code"]
 
 
 def load_movielens_100k(verbose: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Load MovieLens 100K as three DataFrames: ratings, movies and users.
+    """MovieLens 100K as three DataFrames: ratings, movies and users.
 
-    The sources are tried in this order, and the first that works is used:
-
-    1. the cache in :func:`data_dir` (every cached file is checked against its known hash first);
-    2. GroupLens's ``ml-100k.zip``, downloaded with pooch and checked against its published md5;
-    3. the byte-identical copy of the ratings in the RecBole 1.2.1 wheel from the package index
-       (``pip download --no-deps recbole==1.2.1``; recbole itself is not installed).
-
-    Both sources give identical frames (the tests prove it).
+    The first source that works is used: (1) a cached ``ml-100k.zip`` or RecBole wheel in :func:`data_dir`,
+    checked against its hash (a damaged one is moved aside to ``*.damaged``, once, and fetched again);
+    (2) GroupLens's ``ml-100k.zip``, downloaded by pooch and checked against its published md5; (3) the RecBole
+    1.2.1 wheel from your package index (``pip download --no-deps``, so your pip's mirrors and proxies apply;
+    RecBole is not installed). Both give identical frames. The files are read straight from the archives.
 
     Parameters
     ----------
     verbose : bool
-        Print one line per source that had to be fetched or was skipped, with the reason. A cache hit
-        prints nothing.
+        Say what is fetched (and how long it may take) and why a source was skipped. A cache hit is silent.
 
     Returns
     -------
-    ratings : pandas.DataFrame
-        ``user_id, item_id, rating, timestamp`` (int32, int32, int32, int64): 100,000 rows in the file's
-        original order.
-    movies : pandas.DataFrame
-        ``item_id, title, year, genres``: title as GroupLens's u.item gives it (trailing spaces stripped),
-        year from the title (nullable Int64), genres joined with ``|`` in u.genre order.
-    users : pandas.DataFrame
-        ``user_id, age, gender, occupation, zip_code``.
+    ratings : ``user_id, item_id, rating, timestamp`` (int32, int32, int32, int64), 100,000 rows in file order.
+    movies : ``item_id, title, year, genres``: u.item's title (trailing spaces stripped), its year (Int64),
+        the genres joined with ``|`` in u.genre order.
+    users : ``user_id, age, gender, occupation, zip_code``.
 
     Raises
     ------
@@ -110,75 +156,245 @@ def load_movielens_100k(verbose: bool = True) -> tuple[pd.DataFrame, pd.DataFram
         If no source works; the message lists what was tried and what you can do.
     PermissionError
         If the data directory cannot be written; the message names ``RECSYS_DATA_DIR``.
+    OSError
+        If a cached file cannot be read (e.g. it is a folder); the message names it and ``RECSYS_DATA_DIR``.
 
     Examples
     --------
-    >>> ratings, movies, users = load_movielens_100k()
-    >>> ratings.shape
+    >>> ratings, movies, users = load_movielens_100k()  # doctest: +SKIP
+    >>> ratings.shape  # doctest: +SKIP
     (100000, 4)
     """
     directory = data_dir()
-    problems: list[str] = []
-    sources = _movielens_sources()
-    for source in sources:
-        cached = directory / source.filename
-        if cached.exists():
-            if _file_hash(cached, source.hash_alg) == source.hash_value:
-                return source.parse(cached)
-            problems.append(f"cached {cached.name} does not match its {source.hash_alg} (truncated or edited)")
-            _say(verbose, f"The cached {cached.name} does not match its checksum; it is not used.")
+    for name, known_hash, read in (("ml-100k.zip", f"md5:{ML100K_MD5}", _read_grouplens_zip),
+                                   (RECBOLE_WHEEL, f"sha256:{RECBOLE_SHA256}", _read_recbole_wheel)):
+        if _cache_is_good(directory / name, known_hash, verbose):
+            return read(directory / name)
     _check_writable(directory)
-    for source in sources:
+    _remove_stale_downloads(directory)
+    problems = []
+    for label, fetch, read in (("GroupLens", _fetch_grouplens_zip, _read_grouplens_zip),
+                               ("the RecBole 1.2.1 wheel", _fetch_recbole_wheel, _read_recbole_wheel)):
         try:
-            path = source.fetch(directory)
-            frames = source.parse(path)
+            path = fetch(directory, verbose)
+            frames = read(path)
         except _SourceError as exc:
-            problems.append(f"{source.name}: {exc}")
-            _say(verbose, f"Could not get MovieLens 100K from {source.name}: {exc}")
+            problems.append(f"{label}: {exc}")
+            _say(verbose, f"Could not get MovieLens 100K from {label}: {exc}")
             continue
-        _say(verbose, f"MovieLens 100K: using {source.name} (cached as {path.name}).")
+        _say(verbose, f"MovieLens 100K: using {label} (cached as {path.name}).")
         return frames
     raise RuntimeError(
-        "Could not load MovieLens 100K. Tried:\n  - "
-        + "\n  - ".join(problems)
-        + "\nWhat you can do: connect to the internet and run again; or download "
-        f"{ML100K_URL} yourself and put it, unchanged, into {directory.name}/ "
-        f"(or into the folder that the environment variable {DATA_DIR_ENV} names)."
-    )
+        "Could not load MovieLens 100K. Tried:\n  - " + "\n  - ".join(problems) + "\nWhat you can do: connect to "
+        f"the internet and run again; or download {ML100K_URL} yourself and put it, unchanged, into "
+        f"{directory} (or into the folder that the environment variable {DATA_DIR_ENV} names).")
 
 
-def limit_blas_threads(n_threads: int = 1) -> None:
-    """Pin the BLAS libraries (numpy's and scipy's OpenBLAS) to ``n_threads`` threads for this process.
-
-    implicit runs about 4x slower, warns, and gives thread-count-dependent results when OpenBLAS uses several
-    threads; pinning also makes every notebook's numbers the same on a laptop and in CI. threadpoolctl only
-    limits libraries that are already loaded, so this imports numpy and scipy.linalg (each ships its own
-    OpenBLAS) before setting the limit; implicit uses scipy's.
-
-    Parameters
-    ----------
-    n_threads : int
-        Threads BLAS may use (default 1).
-    """
-    import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS so that the limit reaches it)
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=n_threads, user_api="blas")
+class _SourceError(Exception):
+    """A download failed or gave bad data; the message says why (the caller names the source)."""
 
 
-# --- TV shows (notebook 01): load_tv_shows, download_tvmaze_catalog ---
+def _say(verbose: bool, message: str) -> None:
+    if verbose:
+        print(message)
 
-#: The TV-show catalogue shipped with the repository (always read from the repository's data/, whatever
-#: ``RECSYS_DATA_DIR`` says: it is part of the project, not a download).
-BUNDLED_TV_SHOWS = Path(__file__).resolve().parent / "data" / "tv_shows.csv"
 
-#: TVMaze's public API, its catalogue file in :func:`data_dir` and the folder of cached index pages.
+def _cache_is_good(path: Path, known_hash: str, verbose: bool) -> bool:
+    """True if ``path`` holds the file with ``known_hash`` ("alg:hex"). A damaged file is renamed to
+    ``*.damaged`` (kept for a look, said once) so that it is fetched again and never reported twice."""
+    import pooch
+
+    alg, expected = known_hash.split(":")
+    try:
+        if pooch.file_hash(str(path), alg=alg) == expected:
+            return True
+    except (FileNotFoundError, NotADirectoryError):  # not cached (or just moved aside by another kernel)
+        return False
+    except OSError as exc:
+        raise type(exc)(f"Cannot read the cached {path} ({exc.strerror or exc}). Move it out of the way, or point "
+                        f"the environment variable {DATA_DIR_ENV} at another folder.") from exc
+    aside = path.with_name(path.name + ".damaged")
+    try:
+        os.replace(path, aside)
+        _say(verbose, f"The cached {path.name} does not match its {alg} (truncated or edited): moved it to "
+                      f"{aside.name} and fetching a fresh copy.")
+    except OSError:
+        _say(verbose, f"The cached {path.name} does not match its {alg} (truncated or edited); it is not used.")
+    return False
+
+
+def _check_writable(directory: Path) -> None:
+    """PermissionError naming RECSYS_DATA_DIR if ``directory`` cannot hold downloads."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise PermissionError(f"Cannot write to the data directory {directory} ({exc.strerror or exc}). Point the "
+                              f"environment variable {DATA_DIR_ENV} at a folder you can write to, e.g. "
+                              f"{DATA_DIR_ENV}=~/recsys-data") from exc
+
+
+#: Temporary names a killed download can leave: ours (``.download-``, ``.write-test-``, ``.NAME.part-``) and
+#: pooch's (``tmp`` + 8 characters).
+_TEMP_NAME = re.compile(r"^(\.download-|\.write-test-|\..+\.part-)|^tmp[a-z0-9_]{8}$")
+
+
+def _remove_stale_downloads(folder: Path, max_age: float = 3600.0) -> None:
+    """Delete temporary files and folders older than ``max_age`` seconds (a live download touches its own)."""
+    for path in folder.iterdir() if folder.is_dir() else ():
+        try:
+            if _TEMP_NAME.match(path.name) and time.time() - path.lstat().st_mtime > max_age:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        except OSError:
+            pass  # gone meanwhile, or not ours to delete: leave it
+
+
+def _fetch_grouplens_zip(directory: Path, verbose: bool) -> Path:
+    """``ml-100k.zip`` via pooch: downloaded to a temporary file, md5-checked, then renamed (all or nothing)."""
+    import pooch
+
+    _say(verbose, f"Downloading MovieLens 100K (5 MB) from {ML100K_URL}, for at most {DOWNLOAD_DEADLINE:g} s ...")
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # pooch logs each download to stderr; the line above says it once
+    try:
+        return Path(pooch.retrieve(ML100K_URL, known_hash=f"md5:{ML100K_MD5}", fname="ml-100k.zip",
+                                   path=directory, downloader=_download_file))
+    except ValueError as exc:  # pooch: the hash does not match
+        raise _SourceError(f"the download from {ML100K_URL} does not match its md5 {ML100K_MD5}") from exc
+    finally:
+        logger.setLevel(level)
+
+
+def _download_file(url: str, output_file: str, pooch_obj=None) -> None:
+    """A pooch downloader with an overall deadline (pooch's own HTTPDownloader has only per-read time-outs, which a
+    server trickling one byte at a time never trips)."""
+    import requests
+
+    try:
+        with requests.get(url, timeout=DOWNLOAD_TIMEOUT, stream=True) as response:
+            if response.status_code != 200:
+                raise _SourceError(f"HTTP {response.status_code} from {url}")
+            body = _read_body(response, time.monotonic() + DOWNLOAD_DEADLINE, DOWNLOAD_DEADLINE)
+    except requests.Timeout as exc:
+        raise _SourceError(f"{url} did not answer within {DOWNLOAD_TIMEOUT[1]:g} s ({type(exc).__name__})") from exc
+    except requests.RequestException as exc:
+        raise _SourceError(f"cannot reach {url} ({type(exc).__name__})") from exc
+    Path(output_file).write_bytes(body)
+
+
+def _read_body(response, deadline: float, allowed: float) -> bytes:
+    """The response's body, read as it arrives; _SourceError once ``time.monotonic()`` passes ``deadline``."""
+    from urllib3.exceptions import HTTPError
+
+    chunks = []
+    try:
+        while chunk := response.raw.read1(1 << 16, decode_content=True):
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise _SourceError(f"the answer did not arrive within {allowed:g} s (the server sends too slowly)")
+    except HTTPError as exc:  # a dropped connection, a read time-out, a body that does not decode
+        raise _SourceError(f"the answer broke off or does not decode ({type(exc).__name__})") from exc
+    return b"".join(chunks)
+
+
+def _fetch_recbole_wheel(directory: Path, verbose: bool) -> Path:
+    """The RecBole wheel via ``pip download`` (your pip's index, mirrors and proxies), sha256-checked."""
+    import pooch
+
+    _say(verbose, f"Fetching {RECBOLE_REQUIREMENT} (2 MB, not installed) with pip download from your package "
+                  f"index, for at most {PIP_DEADLINE:g} s ...")
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".download-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-vv",
+               "--disable-pip-version-check", "--timeout", str(PIP_TIMEOUT), "--retries", str(PIP_RETRIES),
+               *RECBOLE_PIP_ARGS, "--dest", tmp, RECBOLE_REQUIREMENT]  # -vv: pip names an index it cannot read
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_DEADLINE)
+        except subprocess.TimeoutExpired as exc:
+            raise _SourceError(f"pip download did not finish within {PIP_DEADLINE:g} s (the package index is "
+                               "slow or does not answer)") from exc
+        wheels = list(Path(tmp).glob("*.whl"))
+        if result.returncode != 0 or len(wheels) != 1:
+            unreachable = re.findall(r"Could not fetch URL (\S+?):? (.*) - skipping", result.stdout + result.stderr)
+            if unreachable:
+                url, why = unreachable[-1]
+                why = f"no answer within pip's {PIP_TIMEOUT} s time-out" if "timed out" in why else why[:300]
+                raise _SourceError(f"pip could not read the package index at {url}: {why}")
+            errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")] or ["no output"]
+            raise _SourceError(f"pip download {RECBOLE_REQUIREMENT} failed ({errors[-1]})")
+        if pooch.file_hash(str(wheels[0]), alg="sha256") != RECBOLE_SHA256:
+            raise _SourceError(f"{wheels[0].name} does not match its sha256 {RECBOLE_SHA256}")
+        os.replace(wheels[0], directory / RECBOLE_WHEEL)
+    return directory / RECBOLE_WHEEL
+
+
+def _read_grouplens_zip(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    with _archive(path) as zf:
+        ratings = _read_member(zf, "ml-100k/u.data", "\t", RATING_COLUMNS)
+        items = _read_member(zf, "ml-100k/u.item", "|", None, encoding="latin-1")
+        users = _read_member(zf, "ml-100k/u.user", "|", USER_COLUMNS)
+        flags = items.iloc[:, 5:24].to_numpy() == "1"
+        genres = ["|".join(g for g, on in zip(ML100K_GENRES, row, strict=True) if on) for row in flags]
+        return _movielens_frames(ratings, items[0], items[1].str.rstrip(), genres, users)
+
+
+def _read_recbole_wheel(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    with _archive(path) as zf:
+        ratings = _read_member(zf, f"{RECBOLE_PREFIX}.inter", "\t", RATING_COLUMNS, skip=1)
+        items = _read_member(zf, f"{RECBOLE_PREFIX}.item", "\t", ["item_id", "title", "year", "genres"], skip=1)
+        users = _read_member(zf, f"{RECBOLE_PREFIX}.user", "\t", USER_COLUMNS, skip=1)
+        # RecBole split " (YYYY)" off u.item's titles (item 1412 keeps "(1995)" and has year "V") and spells
+        # item 267's title "unknown" as "unkonwn"; this puts back GroupLens's titles.
+        titles = (items["title"].str.rstrip() + " (" + items["year"] + ")").where(items["item_id"] != "267", "unknown")
+        order = {g: i for i, g in enumerate(ML100K_GENRES)}
+        genres = ["|".join(sorted(g.split(), key=order.__getitem__)) for g in items["genres"]]
+        return _movielens_frames(ratings, items["item_id"], titles, genres, users)
+
+
+@contextmanager
+def _archive(path: Path):
+    """Open a zip; a corrupt or incomplete archive becomes a _SourceError (a failed source, not a crash)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            yield zf
+    except (zipfile.BadZipFile, zlib.error, KeyError, EOFError, ValueError, OSError) as exc:
+        raise _SourceError(f"{path.name} is not a complete zip of MovieLens 100K ({exc})") from exc
+
+
+def _read_member(zf: zipfile.ZipFile, member: str, sep: str, names, encoding="utf-8", skip=0) -> pd.DataFrame:
+    with zf.open(member) as handle:
+        return pd.read_csv(handle, sep=sep, header=None, names=names, skiprows=skip, dtype=str, encoding=encoding,
+                           keep_default_na=False, quoting=csv.QUOTE_NONE)
+
+
+def _movielens_frames(ratings, item_ids, titles, genres, users):
+    """The three frames with the documented columns and dtypes, whichever archive they came from."""
+    movies = pd.DataFrame({
+        "item_id": item_ids.astype("int32"),
+        "title": titles,
+        "year": pd.to_numeric(titles.str.extract(r"\((\d{4})\)", expand=False)).astype("Int64"),
+        "genres": genres,
+    })
+    return (ratings.astype({"user_id": "int32", "item_id": "int32", "rating": "int32", "timestamp": "int64"}),
+            movies.astype({"title": "str", "genres": "str"}),
+            users.astype({"user_id": "int32", "age": "int32", "gender": "str", "occupation": "str",
+                          "zip_code": "str"}))
+
+
+# --- TV shows (notebook 01) ---
+
+#: The catalogue that ships with the repository (read from the repository's data/ whatever RECSYS_DATA_DIR says).
+BUNDLED_TV_SHOWS = ROOT / "data" / "tv_shows.csv"
 TVMAZE_URL = "https://api.tvmaze.com"
 TVMAZE_CATALOG = "tvmaze_shows.csv"
 TVMAZE_PAGES = "tvmaze_pages"
+#: TVMaze has about 340 index pages; a server that never reaches the end is stopped here.
+TVMAZE_MAX_PAGES = 1000
+#: The longest ``Retry-After`` we wait for; a server that asks for more is told "later" and the run stops.
+MAX_RETRY_AFTER = 120.0
 
-#: Columns (and dtypes) of every frame :func:`load_tv_shows` returns, whatever the source. ``"str"`` is
-#: pandas's default text dtype (``object`` before pandas 3, the string dtype from pandas 3 on).
+#: Columns and dtypes of every catalogue :func:`load_tv_shows` returns (``"str"``: pandas's text dtype).
 TV_SHOW_COLUMNS = {
     "id": "int64", "name": "str", "type": "str", "language": "str", "genres": "str",
     "premiered": "Int64", "network": "str", "rating": "float64", "weight": "Int64", "description": "str",
@@ -186,170 +402,506 @@ TV_SHOW_COLUMNS = {
 
 
 def load_tv_shows(source: str = "bundled") -> pd.DataFrame:
-    """Load a TV-show catalogue: the bundled one (offline) or the full TVMaze one you downloaded.
-
-    Both sources give the same columns with the same dtypes, so a notebook runs unchanged on either.
+    """A TV-show catalogue: the bundled one (offline) or the TVMaze one :func:`download_tvmaze_catalog` wrote.
 
     Parameters
     ----------
     source : {"bundled", "tvmaze"}
-        ``"bundled"``: ``data/tv_shows.csv``, a few hundred well-known shows with descriptions written for
-        this project (it ships with the repository, so it is read from there even when ``RECSYS_DATA_DIR``
-        points elsewhere). ``"tvmaze"``: ``tvmaze_shows.csv`` in :func:`data_dir`, written by
-        :func:`download_tvmaze_catalog` (TVMaze data, CC BY-SA 4.0).
+        ``"bundled"``: ``data/tv_shows.csv``, a few hundred well-known shows with descriptions written for this
+        project (CC BY 4.0). ``"tvmaze"``: ``tvmaze_shows.csv`` in :func:`data_dir` (TVMaze data, CC BY-SA 4.0).
 
     Returns
     -------
     pandas.DataFrame
-        One row per show, sorted by ``id``, with the columns of :data:`TV_SHOW_COLUMNS`:
-        ``id`` (int64), ``name``, ``type``, ``language``, ``genres`` (TVMaze genre words joined with ``|``),
-        ``premiered`` (year, nullable Int64), ``network`` (network or web channel), ``rating`` (TVMaze's
-        average user rating out of 10, float64), ``weight`` (TVMaze's popularity 0-100, nullable Int64),
-        ``description`` (plain text). Missing text is ``""``, never NaN; the bundled catalogue has no
-        ``rating`` or ``weight`` (all missing).
+        One row per show, sorted by ``id``, with the columns and dtypes of :data:`TV_SHOW_COLUMNS` whatever the
+        source: ``genres`` joined with ``|``, ``premiered`` a year, ``rating`` TVMaze's average out of 10,
+        ``weight`` its popularity 0-100 (both missing in the bundled file). Missing text is ``""``, never NaN.
 
     Raises
     ------
     ValueError
-        For an unknown ``source``, or a file that lacks one of the columns.
+        For an unknown ``source``, or a file that lacks a column or holds a value that is not a number where
+        one belongs (the message names the row and says how to rebuild the file).
     FileNotFoundError
-        If the TVMaze catalogue has not been downloaded yet (the message says how), or the bundled file is
-        missing from your copy of the repository.
+        If the TVMaze catalogue has not been downloaded yet (the message says how), or the bundled file is gone.
 
     Examples
     --------
-    >>> shows = load_tv_shows()
-    >>> list(shows.columns) == list(TV_SHOW_COLUMNS)
+    >>> list(load_tv_shows().columns) == list(TV_SHOW_COLUMNS)
     True
     """
     if source == "bundled":
-        path = BUNDLED_TV_SHOWS
-        if not path.exists():
-            raise FileNotFoundError(
-                f"The bundled catalogue data/{path.name} is missing; it ships with the repository, so restore it "
-                "(e.g. `git checkout -- data/tv_shows.csv`) or clone the repository again."
-            )
+        path, remedy = BUNDLED_TV_SHOWS, "restore it with `git checkout -- data/tv_shows.csv`"
     elif source == "tvmaze":
         path = data_dir() / TVMAZE_CATALOG
-        if not path.exists():
-            raise FileNotFoundError(
-                f"The TVMaze catalogue ({TVMAZE_CATALOG}) is not in the data directory yet. Call "
-                "download_tvmaze_catalog() first (about 3 minutes online; an interrupted download resumes), "
-                f"or set the environment variable {DATA_DIR_ENV} to the folder that holds it."
-            )
+        remedy = ("call download_tvmaze_catalog() (about 3 minutes online; it rebuilds the file from the cached "
+                  f"pages and resumes an interrupted download), or set {DATA_DIR_ENV} to the folder that holds it")
     else:
-        raise ValueError(f"source must be 'bundled' or 'tvmaze'; got {source!r}")
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)  # a show called "NA" stays "NA"
-    return _tidy_tv_shows(raw, path.name)
+        close = f" (did you mean {source.strip().lower()!r}?)" if str(source).strip().lower() in (
+            "bundled", "tvmaze") else ""
+        raise ValueError(f"source (CATALOGUE in notebook 01) must be 'bundled' or 'tvmaze'; got {source!r}{close}")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.name} is {'a folder' if path.is_dir() else 'not'} in {path.parent}: {remedy}.")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)  # a show called "NA" stays "NA"
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"{path.name} cannot be read as a catalogue ({exc}); {remedy}.") from exc
+    try:
+        return _tidy_tv_shows(raw, path.name)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; {remedy}.") from exc
+
+
+def _tidy_tv_shows(raw: pd.DataFrame, origin: str) -> pd.DataFrame:
+    """A raw catalogue (text, or the download's records) with the columns and dtypes of TV_SHOW_COLUMNS."""
+    missing = [c for c in TV_SHOW_COLUMNS if c not in raw.columns and c not in ("rating", "weight")]
+    if missing:
+        raise ValueError(f"{origin} lacks the column(s) {', '.join(missing)} (expected {', '.join(TV_SHOW_COLUMNS)})")
+    out = {}
+    for column, dtype in TV_SHOW_COLUMNS.items():
+        values = raw[column] if column in raw.columns else pd.Series([None] * len(raw), index=raw.index, dtype=object)
+        if dtype == "str":
+            out[column] = values.fillna("").astype("str").str.strip()
+            continue
+        present = values.notna() & (values.astype(str).str.strip() != "")
+        number = pd.to_numeric(values.where(present), errors="coerce")
+        bad = present & (number.isna() | ~np.isfinite(number) | ((number % 1 != 0) & (dtype != "float64")))
+        if column == "id":
+            bad |= ~present
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(f"{origin}, row {row + 1}: {column} is {values.iloc[row]!r}, not "
+                             f"{'a number' if dtype == 'float64' else 'a whole number'}")
+        out[column] = number.astype(dtype)
+    return pd.DataFrame(out).sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def check_show_names(wanted, names) -> None:
+    """Raise a ValueError listing every name of ``wanted`` missing from the catalogue's ``names``, each with the
+    closest spellings there (e.g. ``"Breaking Bda"`` → ``'Breaking Bad'``).
+
+    >>> check_show_names(["Breaking Bad"], ["Breaking Bad", "The Wire"])
+    >>> check_show_names(["The Wyre"], ["Breaking Bad", "The Wire"])
+    Traceback (most recent call last):
+    ...
+    ValueError: not in the catalogue: 'The Wyre' (did you mean 'The Wire'?). ...
+    """
+    import difflib
+
+    known = set(names)
+    by_lower = {str(n).lower(): n for n in known}
+    problems = []
+    for name in wanted:
+        if name not in known:
+            close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=3, cutoff=0.6)
+            hint = " or ".join(repr(by_lower[c]) for c in close)
+            problems.append(f"{name!r}" + (f" (did you mean {hint}?)" if close else ""))
+    if problems:
+        raise ValueError(f"not in the catalogue: {'; '.join(problems)}. Search it, e.g. shows[shows['name']"
+                         ".str.contains('Office')]. With CATALOGUE = 'tvmaze' after a partial download (max_pages), "
+                         "finish it with download_tvmaze_catalog() (it resumes) or use CATALOGUE = 'bundled'.")
+
+
+def check_my_ratings(ratings: dict, names) -> pd.Series:
+    """Check notebook 01's ``MY_RATINGS`` against a catalogue's show ``names``; return it as a Series.
+
+    A usable dict holds at least three known shows, each rated with whole stars from 1 to 5, and at least two
+    different ratings (with one value throughout, a model can only predict that value: its "top N" would be
+    catalogue order). Returns a float Series named ``rating``, indexed by show name, in the dict's order.
+
+    >>> check_my_ratings({"A": 5, "B": 1, "C": 3}, ["A", "B", "C", "D"]).tolist()
+    [5.0, 1.0, 3.0]
+    """
+    if not isinstance(ratings, dict):
+        raise ValueError(f"MY_RATINGS must be a dict {{show name: stars}}, e.g. {{'Friends': 4}}; got a "
+                         f"{type(ratings).__name__}")
+    check_show_names(list(ratings), names)
+    for name, stars in ratings.items():
+        if isinstance(stars, bool) or not isinstance(stars, (int, float, np.integer, np.floating)) or not (
+                np.isfinite(stars) and stars == int(stars) and 1 <= stars <= 5):
+            raise ValueError(f"MY_RATINGS[{name!r}] must be whole stars from 1 to 5 (1, 2, 3, 4 or 5); got {stars!r}")
+    if len(ratings) < 3:
+        raise ValueError(f"rate at least 3 shows in MY_RATINGS; you rated {len(ratings)}. A model needs a few likes "
+                         "and dislikes to find the words that matter to you.")
+    if len(set(ratings.values())) == 1:
+        raise ValueError(f"all your ratings are {next(iter(ratings.values()))}: with nothing to tell apart, every "
+                         "show gets the same score. Add a show you like less (or more).")
+    return pd.Series(ratings, dtype=float, name="rating").rename_axis("name")
+
+
+def check_top_n(top_n: int, n_candidates: int) -> int:
+    """``TOP_N`` as an int if it is a whole number from 1 to ``n_candidates`` (the shows you have not rated).
+
+    >>> check_top_n(10, 460)
+    10
+    """
+    return _check_int(top_n, f"TOP_N (how many shows to recommend, of the {n_candidates} you have not rated)",
+                      1, n_candidates)
 
 
 def download_tvmaze_catalog(base_url: str = TVMAZE_URL, *, progress: bool = True, max_pages: int | None = None,
                             min_interval: float = 0.5, max_retries: int = 5, backoff: float = 1.0,
-                            timeout: tuple[float, float] = DOWNLOAD_TIMEOUT, refresh: bool = False,
-                            sleep=None) -> Path:
-    """Download TVMaze's full show index (80,000+ shows) into ``data/tvmaze_shows.csv``.
+                            timeout: tuple[float, float] = DOWNLOAD_TIMEOUT, page_deadline: float = 60.0,
+                            refresh: bool = False, sleep=None) -> Path:
+    """Download TVMaze's show index (80,000+ shows, CC BY-SA 4.0) into ``tvmaze_shows.csv`` in :func:`data_dir`.
 
-    Fetches ``{base_url}/shows?page=N`` for N = 0, 1, ... (250 shows a page) until the API answers 404,
-    at most one request every ``min_interval`` seconds (TVMaze allows about 20 calls per 10 s). Each page is
-    cached as raw JSON in ``data/tvmaze_pages/``, so an interrupted download resumes where it stopped and a
-    second call only asks for the page after the last one. Summaries are turned from HTML into plain text.
-    The catalogue is written atomically: either the whole new file or the old one, never half a file.
-    At the default rate the ~340 pages take about 3 minutes. TVMaze's data is licensed CC BY-SA 4.0.
-
-    Written with requests rather than pooch because it is a paged API, not one file with a known hash.
+    Asks for ``{base_url}/shows?page=N``, N = 0, 1, ... (250 show ids a page), at most one request every
+    ``min_interval`` s (TVMaze allows about 20 per 10 s), until a 404, an empty page or a page with no new id.
+    Each page is cached as raw JSON in ``tvmaze_pages/`` (with the ``base_url`` it came from), so an interrupted
+    download resumes and a later call asks only for the page after the last. Retries (HTTP 429 and 5xx, dropped
+    connections, time-outs) are urllib3's ``Retry``: the n-th waits ``backoff * 2 ** (n - 1)`` s (the first
+    ``min_interval``), or the server's ``Retry-After`` up to :data:`MAX_RETRY_AFTER` s; each page has
+    ``page_deadline`` s in all. Summaries become plain text. A show whose fields have types TVMaze never sends
+    is left out, with one warning that names it. The catalogue is written atomically (all or nothing).
 
     Parameters
     ----------
     base_url : str
-        The API's root (the tests point this at a local server).
+        The API's root, ``http://`` or ``https://`` (the tests point it at a local server).
     progress : bool
-        Show a progress bar (tqdm: a widget in Jupyter, a text bar in a terminal) between an opening and a
-        closing line; ``False`` shows nothing.
+        Print an opening and a closing line, each retry and its wait, and show a progress bar; ``False``: silent.
     max_pages : int, optional
-        Stop after this many pages (e.g. 4 for a quick 1,000-show try); a later call resumes from the cache.
-    min_interval : float
-        Seconds between the starts of two requests (0.5 s = 20 calls per 10 s).
-    max_retries : int
-        How often one page is retried after HTTP 429, a 5xx error, a time-out or a dropped connection.
-    backoff : float
-        First wait in seconds before retrying a 5xx or network error; it doubles on every retry (capped at
-        60 s). HTTP 429 waits for the server's ``Retry-After`` instead, when it sends one.
-    timeout : (float, float)
-        Connect and read time-outs in seconds for each request.
+        Ask the server for at most this many pages in this call (cached pages are always read), e.g. 4 for a
+        quick 1,000-show try; a later call goes on from there.
+    min_interval, max_retries, backoff, timeout, page_deadline : float, int, float, (float, float), float
+        Seconds between requests; retries of one page; the back-off factor; connect and read time-outs of one
+        request; seconds one page may take in all, retries included (checked between tries and while reading).
     refresh : bool
-        Forget the cached pages and download everything again (to pick up new shows).
+        Download every page again (to pick up new shows). The pages go to ``tvmaze_pages.refresh/`` and replace
+        the cached ones (and the catalogue) only when the end is reached; a failed refresh changes nothing, and
+        calling again with ``refresh=True`` resumes it.
     sleep : callable, optional
-        ``sleep(seconds)``; default :func:`time.sleep` (the tests pass a recorder).
+        ``sleep(seconds)``, default :func:`time.sleep` (the tests pass a recorder).
 
     Returns
     -------
     pathlib.Path
-        The catalogue file; read it with ``load_tv_shows("tvmaze")``.
+        The catalogue; read it with ``load_tv_shows("tvmaze")``.
 
     Raises
     ------
     RuntimeError
-        If a page still fails after ``max_retries`` retries, or the server answers another HTTP error; the
-        message names the page. Pages fetched so far stay cached, and no catalogue is written.
+        If a page still fails after its retries or its deadline, the server asks to wait too long, answers
+        another HTTP error, or never reaches an end; the message names the page. Pages so far stay cached.
     ValueError
-        If a page is not the JSON list of shows TVMaze sends; the message names the page. It is not cached
-        and no catalogue is written. Also for ``max_pages`` below 1.
+        For a bad argument, cached pages from another ``base_url``, or a page that is not a JSON list of show
+        objects (it is not cached; the message names it). No catalogue is written.
 
     Examples
     --------
     >>> download_tvmaze_catalog(max_pages=4)  # doctest: +SKIP
     >>> shows = load_tv_shows("tvmaze")       # doctest: +SKIP
     """
-    import time
-
-    import requests
     from tqdm.auto import tqdm
 
-    if max_pages is not None and max_pages < 1:
-        raise ValueError(f"max_pages must be at least 1 (or None for every page); got {max_pages}")
+    if not isinstance(base_url, str) or not re.match(r"https?://[^/\s]+", base_url):
+        raise ValueError(f"base_url must be a web address starting with http:// or https://, e.g. {TVMAZE_URL!r}; "
+                         f"got {base_url!r}")
+    base_url = base_url.rstrip("/")
+    max_pages = None if max_pages is None else _check_int(max_pages, "max_pages", 1)
+    max_retries = _check_int(max_retries, "max_retries", 0)
+    if not isinstance(timeout, (tuple, list)) or len(timeout) != 2:
+        raise ValueError(f"timeout must be (connect, read) seconds, e.g. (5, 20); got {timeout!r}")
+    for name, value in (("min_interval", min_interval), ("backoff", backoff), ("page_deadline", page_deadline),
+                        ("timeout[0]", timeout[0]), ("timeout[1]", timeout[1])):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf") or (
+                value == 0 and name not in ("min_interval", "backoff")):
+            raise ValueError(f"{name} must be a finite number of seconds (above 0 for time limits); got {value!r}")
     sleep = time.sleep if sleep is None else sleep
     directory = data_dir()
     _check_writable(directory)
-    pages_dir = directory / TVMAZE_PAGES
-    if refresh and pages_dir.exists():
-        shutil.rmtree(pages_dir)
-    pages_dir.mkdir(exist_ok=True)
-    fetcher = _PageFetcher(base_url.rstrip("/"), requests.Session(), _RateLimiter(min_interval, time.monotonic, sleep),
-                           sleep, max_retries, backoff, timeout)
-    _say(progress, f"Downloading TVMaze's show index from {base_url} (about 340 pages, ~3 minutes at the rate "
-                   f"limit); pages are cached in {directory.name}/{TVMAZE_PAGES}/ so a new call resumes.")
-    records: list[dict] = []
-    page = n_cached = 0
-    # The number of pages is unknown until the API answers 404, so the bar counts pages and shows their rate.
+    pages_dir = _page_cache(directory, base_url, refresh)
+    _remove_stale_downloads(directory)
+    _remove_stale_downloads(pages_dir)
+    say = print if progress else (lambda message: None)
+    state = {"page": 0, "deadline": 0.0, "last": -float("inf")}
+    session = _tvmaze_session(state, say, sleep, min_interval, max_retries, backoff)
+    records, skipped, seen = [], [], set()
+    page, n_asked, complete, repeated = 0, 0, False, False
+    say(f"Downloading TVMaze's show index from {base_url} (about 340 pages, ~3 minutes at the rate limit; each "
+        f"page may take {page_deadline:g} s at most). Pages are cached in {directory.name}/{pages_dir.name}/, so "
+        "a new call resumes.")
     bar = tqdm(total=max_pages, unit="page", desc="TVMaze pages", disable=not progress)
     try:
-        while max_pages is None or page < max_pages:
-            cached = pages_dir / f"page_{page:04d}.json"
+        while True:
+            url, cached = f"{base_url}/shows?page={page}", pages_dir / f"page_{page:04d}.json"
             shows = _read_cached_page(cached)
             if shows is None:
-                raw = fetcher.get(page)
-                if raw is None:  # 404: the page after the last one
+                if max_pages is not None and n_asked >= max_pages:
                     break
-                shows = _parse_page(raw, f"page {page} ({fetcher.url(page)})")
+                if page >= TVMAZE_MAX_PAGES:
+                    raise RuntimeError(f"{base_url} sent {page} pages without reaching the end (TVMaze has about "
+                                       "340): is base_url right? The pages are cached; no catalogue was written.")
+                pause = state["last"] + min_interval - time.monotonic()
+                if pause > 0:
+                    sleep(pause)
+                state.update(page=page, deadline=time.monotonic() + page_deadline, last=time.monotonic())
+                n_asked += 1
+                try:
+                    raw = _get_page(session, url, (timeout[0], min(timeout[1], page_deadline)), state["deadline"],
+                                    page_deadline, max_retries)
+                except _SourceError as exc:
+                    raise RuntimeError(f"TVMaze page {page} ({url}): {exc}. " + (
+                        f"Pages 0-{page - 1} are cached; call download_tvmaze_catalog() again later and it resumes "
+                        "from this page." if page else "Check your connection and base_url, then try again.")) from exc
+                shows = None if raw is None else _parse_page(raw, f"page {page} ({url})")
+            ids = {s["id"] for s in shows or () if type(s.get("id")) is int}
+            if not shows or ids and ids <= seen:  # 404 or [] is the end; only old ids: ?page= is ignored
+                complete, repeated = True, bool(shows)
+                break
+            if not cached.exists():
                 _write_atomic(cached, raw)
-            else:
-                n_cached += 1
-            records.extend(_show_record(show) for show in shows)
+            seen |= ids
+            for position, show in enumerate(shows):
+                try:
+                    records.append(_show_record(show))
+                except ValueError as exc:
+                    skipped.append(f"page {page}, show {position} ({exc})")
             page += 1
             bar.update(1)
-            bar.set_postfix(shows=f"{len(records):,}", cached=n_cached, refresh=False)
+            bar.set_postfix(shows=f"{len(records):,}", refresh=False)
     finally:
         bar.close()
-        fetcher.session.close()
-    if page == 0:
-        raise RuntimeError(f"{fetcher.url(0)} answered 404 (no shows at all): is base_url={base_url!r} right?")
+        session.close()
+    if not records:
+        raise RuntimeError(f"{base_url}/shows?page=0 has no shows at all: is base_url={base_url!r} right?")
     frame = _tidy_tv_shows(pd.DataFrame.from_records(records, columns=list(TV_SHOW_COLUMNS)), "the download")
     frame = frame.drop_duplicates("id", keep="last").reset_index(drop=True)
     target = directory / TVMAZE_CATALOG
-    _write_atomic(target, frame.to_csv(index=False).encode("utf-8"))
-    _say(progress, f"Wrote {len(frame):,} shows ({(frame['description'] != '').sum():,} with a summary) from "
-                   f"{page} pages to {directory.name}/{TVMAZE_CATALOG}. TVMaze data: CC BY-SA 4.0.")
+    if complete or not refresh or not target.exists():  # an unfinished refresh keeps the old catalogue
+        _write_atomic(target, frame.to_csv(index=False).encode("utf-8"))
+    if refresh and complete:
+        _replace_folder(pages_dir, directory / TVMAZE_PAGES)
+    if repeated:
+        warnings.warn(f"TVMaze page {page} holds no show id that earlier pages lacked, so the download stopped "
+                      f"there as if at the end; if the catalogue looks short, check base_url={base_url!r}.",
+                      stacklevel=2)
+    if skipped:
+        warnings.warn(f"Left out {len(skipped)} show(s) whose data TVMaze sent in a shape it never uses: "
+                      + "; ".join(skipped[:5]) + ("; ..." if len(skipped) > 5 else "") + ". Every other show is in "
+                      "the catalogue.", stacklevel=2)
+    say(f"Wrote {len(frame):,} shows ({(frame['description'] != '').sum():,} with a summary) from {page} pages to "
+        f"{directory.name}/{TVMAZE_CATALOG}. TVMaze data: CC BY-SA 4.0." + (
+            "" if complete or not refresh else " The refresh is not finished: the old catalogue stays until a "
+            "call with refresh=True reaches the end."))
     return target
+
+
+def _page_cache(directory: Path, base_url: str, refresh: bool) -> Path:
+    """The folder of cached pages for this run, created, with the base_url it holds pages from checked."""
+    pages_dir = directory / (TVMAZE_PAGES + (".refresh" if refresh else ""))
+    marker = pages_dir / "base_url.txt"
+    if pages_dir.exists() and not pages_dir.is_dir():
+        raise ValueError(f"{pages_dir} is a file, but the cached pages go there: move it away and call again.")
+    pages_dir.mkdir(exist_ok=True)
+    cached_from = marker.read_text().strip() if marker.is_file() else TVMAZE_URL if any(
+        pages_dir.glob("page_*.json")) else None  # pages cached before the marker existed came from TVMaze
+    if cached_from not in (None, base_url):
+        if not refresh:
+            raise ValueError(f"The pages cached in {directory.name}/{TVMAZE_PAGES}/ come from {cached_from}, not "
+                             f"{base_url}; mixing them would give a wrong catalogue. Call download_tvmaze_catalog"
+                             f"({base_url!r}, refresh=True) to replace them, or set {DATA_DIR_ENV} to another folder.")
+        shutil.rmtree(pages_dir)  # an unfinished refresh from another server: nothing of it is worth keeping
+        pages_dir.mkdir()
+    if cached_from != base_url:
+        _write_atomic(marker, base_url.encode())
+    return pages_dir
+
+
+def _replace_folder(new: Path, old: Path) -> None:
+    """Put folder ``new`` where ``old`` is, by renames (never a moment without a complete cache)."""
+    if old.exists():
+        trash = old.with_name(f".download-{old.name}-{os.getpid()}")
+        os.replace(old, trash)
+        os.replace(new, old)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(new, old)
+
+
+def _tvmaze_session(state: dict, say, sleep, min_interval: float, max_retries: int, backoff: float):
+    """A requests Session whose retries are urllib3's Retry, with every wait bounded, said and sent to ``sleep``."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import InvalidHeader
+    from urllib3.util import Retry
+
+    def pause(retry_after: float | None, retry: Retry, response) -> None:
+        why = f"HTTP {response.status}" if response is not None else type(retry.history[-1].error).__name__
+        if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+            raise _SourceError(f"the server asks us to wait {retry_after:.0f} s (Retry-After), longer than the "
+                               f"{MAX_RETRY_AFTER:g} s we wait")
+        wait = max(retry.get_backoff_time() if retry_after is None else retry_after, min_interval)
+        if time.monotonic() + wait > state["deadline"]:
+            raise _SourceError(f"{why}, and no time is left for another try within the page's deadline")
+        say(f"TVMaze page {state['page']}: {why}; trying again in {wait:.1f} s (retry {len(retry.history)} of "
+            f"{max_retries}).")
+        sleep(wait)
+        state["last"] = time.monotonic()
+
+    class _Retry(Retry):
+        def parse_retry_after(self, value: str) -> float | None:
+            try:
+                return super().parse_retry_after(value)
+            except InvalidHeader:  # "nan", "inf", "soon": wait the back-off instead
+                return None
+
+        def sleep(self, response=None) -> None:
+            pause(self.get_retry_after(response) if response is not None else None, self, response)
+
+    retry = _Retry(total=max_retries, backoff_factor=backoff, backoff_max=60.0, raise_on_status=False,
+                   status_forcelist={429, *range(500, 600)}, respect_retry_after_header=True)
+    session = requests.Session()
+    session.headers["User-Agent"] = "recsys-lecture-notebooks (teaching; download_tvmaze_catalog)"
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, HTTPAdapter(max_retries=retry))
+    return session
+
+
+def _get_page(session, url: str, timeout, deadline: float, allowed: float, max_retries: int) -> bytes | None:
+    """The raw page, None for a 404 (past the last page), or _SourceError saying what went wrong."""
+    import requests
+
+    try:
+        with session.get(url, timeout=timeout, stream=True) as response:
+            status = response.status_code
+            if status == 404:
+                return None
+            if status == 429 or status >= 500:
+                raise _SourceError(f"still HTTP {status} after {max_retries} retries")
+            if status != 200:
+                raise _SourceError(f"HTTP {status}; check base_url")
+            return _read_body(response, deadline, allowed)
+    except requests.TooManyRedirects as exc:
+        raise _SourceError("the server redirects in a loop (TooManyRedirects); check base_url") from exc
+    except requests.RequestException as exc:
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        raise _SourceError(f"still failing ({type(reason or exc).__name__}) after {max_retries} retries") from exc
+
+
+def _parse_page(raw: bytes, where: str) -> list[dict]:
+    """The show objects of one index page; ValueError naming ``where`` if it is not a JSON list of objects."""
+    import json
+
+    try:
+        shows = json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"TVMaze {where} is not valid JSON ({exc}); nothing was written. Try again later; if it "
+                         "persists, the API may have changed.") from exc
+    if not isinstance(shows, list) or not all(isinstance(s, dict) for s in shows):
+        raise ValueError(f"TVMaze {where} is JSON but not a list of shows; nothing was written. Check base_url.")
+    return shows
+
+
+def _read_cached_page(path: Path) -> list[dict] | None:
+    """A cached page's shows; None if it is not cached or is damaged (then it is deleted and fetched again)."""
+    try:
+        return _parse_page(path.read_bytes(), f"cached page {path.name}")
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        path.unlink()
+        return None
+    except OSError as exc:
+        raise type(exc)(f"Cannot read the cached page {path} ({exc.strerror or exc}); move it away, or call "
+                        "download_tvmaze_catalog(refresh=True).") from exc
+
+
+def _show_record(show: dict) -> dict:
+    """One catalogue row from a TVMaze show object; ValueError saying which field has a shape TVMaze never uses.
+
+    Shapes TVMaze could plausibly send are read: ``genres`` as one string, ``network`` as a name, ``rating`` as a
+    bare number. Lone UTF-16 surrogates (which no file can store) become U+FFFD.
+    """
+    show_id = show.get("id")
+    if isinstance(show_id, bool) or not isinstance(show_id, int) or not 0 < show_id < 2**31:
+        raise ValueError(f"id {show_id!r} is not a positive whole number")
+    channel = show.get("network") or show.get("webChannel")
+    genres = show.get("genres") or []
+    rating = show.get("rating")
+    weight = show.get("weight")
+    premiered = _text(show.get("premiered"), "premiered", show_id)
+    if isinstance(rating, dict):
+        rating = rating.get("average")
+    if rating is not None and (isinstance(rating, bool) or not isinstance(rating, (int, float))
+                               or abs(rating) == float("inf")):
+        raise ValueError(f"id {show_id}: rating {rating!r} is not a number")
+    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, int)):
+        raise ValueError(f"id {show_id}: weight {weight!r} is not a whole number")
+    if not isinstance(genres, (list, str)):
+        raise ValueError(f"id {show_id}: genres {genres!r} is not a list of words")
+    return {
+        "id": show_id,
+        "name": _text(show.get("name"), "name", show_id),
+        "type": _text(show.get("type"), "type", show_id),
+        "language": _text(show.get("language"), "language", show_id),
+        "genres": "|".join(_text(g, "genres", show_id) for g in ([genres] if isinstance(genres, str) else genres)),
+        "premiered": int(premiered[:4]) if premiered[:4].isdigit() else None,
+        "network": _text(channel.get("name") if isinstance(channel, dict) else channel, "network", show_id),
+        "rating": None if rating is None or rating != rating else rating,  # NaN is "no rating"
+        "weight": weight,
+        "description": _strip_html(_text(show.get("summary"), "summary", show_id)),
+    }
+
+
+def _text(value, field: str, show_id: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"id {show_id}: {field} {value!r:.60} is not text")
+    return re.sub("[\ud800-\udfff]", "\ufffd", value)
+
+
+_BLOCK_TAGS = frozenset({"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td",
+                         "blockquote"})
+
+
+def _strip_html(text: str) -> str:
+    """Plain text from an HTML summary: tags dropped (block tags become spaces), entities decoded, ``<script>``,
+    ``<style>`` and soft hyphens removed, whitespace collapsed. The standard library's HTMLParser, not a regex,
+    which breaks on ``>`` inside attributes.
+
+    >>> _strip_html("<p><b>Tom &amp; Jerry</b> chase&nbsp;each other.</p><p>Again.</p>")
+    'Tom & Jerry chase each other. Again.'
+    """
+    from html.parser import HTMLParser
+
+    class _Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("script", "style")
+            self.parts.append(" " if tag in _BLOCK_TAGS else "")
+
+        def handle_endtag(self, tag):
+            self.skip = max(self.skip - (tag in ("script", "style")), 0)
+            self.parts.append(" " if tag in _BLOCK_TAGS else "")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    if "<" in text or "&" in text:
+        parser = _Text()
+        parser.feed(text)
+        parser.close()
+        text = "".join(parser.parts)
+    return " ".join(text.replace("\xad", "").split())
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to a temporary file next to ``path``, then rename it over ``path`` (all or nothing)."""
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.part-", delete=False)
+    try:
+        with handle:
+            handle.write(payload)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
 
 
 # ======================================================================================================
@@ -544,15 +1096,8 @@ def cv_folds(ratings: pd.DataFrame, by: str = "pairs", n_splits: int = 5,
 
 
 # ======================================================================================================
-# Metrics
+# Baselines and shared models
 # ======================================================================================================
-
-
-def rmse_mae(y_true, y_pred) -> tuple[float, float]:
-    """Return (RMSE, MAE) computed with sklearn.metrics."""
-    from sklearn.metrics import mean_absolute_error, mean_squared_error
-
-    return float(np.sqrt(mean_squared_error(y_true, y_pred))), float(mean_absolute_error(y_true, y_pred))
 
 
 @dataclass(frozen=True)
@@ -639,6 +1184,18 @@ def baseline_table(train: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.Da
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     return table.round(3)
+
+
+# ======================================================================================================
+# Metrics
+# ======================================================================================================
+
+
+def rmse_mae(y_true, y_pred) -> tuple[float, float]:
+    """Return (RMSE, MAE) computed with sklearn.metrics."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error
+
+    return float(np.sqrt(mean_squared_error(y_true, y_pred))), float(mean_absolute_error(y_true, y_pred))
 
 
 # --- Ranking metrics (notebook 06) ---
@@ -1067,450 +1624,3 @@ def beyond_accuracy_metrics(recommended, interactions, item_features, k: int = 1
         f"novelty@{k}": novelty(recommended, interactions, k),
         f"ild@{k}": intra_list_diversity(recommended, item_features, k, metric),
     })
-
-
-# ======================================================================================================
-# Download plumbing (below this line: nothing a notebook calls directly)
-# ======================================================================================================
-
-
-class _SourceError(Exception):
-    """A source could not deliver valid data; the next one is tried."""
-
-
-@dataclass(frozen=True)
-class _Source:
-    name: str
-    filename: str
-    hash_alg: str
-    hash_value: str
-    fetch_fn: object
-    parse_fn: object
-
-    def fetch(self, directory: Path) -> Path:
-        return self.fetch_fn(directory)
-
-    def parse(self, path: Path):
-        return self.parse_fn(path)
-
-
-def _say(verbose: bool, message: str) -> None:
-    if verbose:
-        print(message)
-
-
-def _file_hash(path: Path, alg: str) -> str:
-    digest = hashlib.new(alg)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _check_writable(directory: Path) -> None:
-    """Raise a PermissionError naming RECSYS_DATA_DIR if ``directory`` cannot hold downloads."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise PermissionError(
-            f"Cannot write to the data directory {directory} ({exc.strerror or exc}). Point the environment "
-            f"variable {DATA_DIR_ENV} at a folder you can write to, e.g. {DATA_DIR_ENV}=~/recsys-data"
-        ) from exc
-
-
-def fetch_grouplens_zip(directory: Path, url: str | None = None, md5: str | None = None,
-                        timeout: tuple[float, float] | None = None) -> Path:
-    """Download GroupLens's zip into ``directory`` (md5-checked, atomic) and extract it safely.
-
-    Parameters
-    ----------
-    directory : pathlib.Path
-        Where ``ml-100k.zip`` and the extracted ``ml-100k/`` folder go.
-    url, md5 : str, optional
-        The archive's address and its expected md5 (default: ``ML100K_URL``, ``ML100K_MD5``).
-    timeout : (float, float), optional
-        Connect and read time-outs in seconds (default ``DOWNLOAD_TIMEOUT``), so an unreachable host fails fast.
-
-    Returns
-    -------
-    pathlib.Path
-        The verified zip.
-
-    Raises
-    ------
-    _SourceError
-        On an HTTP error, a time-out, a hash mismatch, a broken zip or a member that would escape the
-        target directory. Nothing partial is left behind, and an existing good cache is never touched.
-    """
-    import pooch
-    import requests
-
-    url, md5, timeout = url or ML100K_URL, md5 or ML100K_MD5, timeout or DOWNLOAD_TIMEOUT
-    target = directory / "ml-100k.zip"
-    with tempfile.TemporaryDirectory(dir=directory, prefix=".download-") as tmp:
-        downloader = pooch.HTTPDownloader(progressbar=False, timeout=timeout)
-        logger = pooch.get_logger()
-        level = logger.level
-        logger.setLevel("WARNING")  # pooch logs every download to stderr; our own message says it once
-        try:
-            fetched = Path(pooch.retrieve(url, known_hash=f"md5:{md5}", fname=target.name, path=tmp,
-                                          downloader=downloader))
-        except requests.HTTPError as exc:
-            raise _SourceError(f"HTTP {exc.response.status_code} from {url}") from exc
-        except requests.RequestException as exc:
-            raise _SourceError(f"cannot reach {url} ({type(exc).__name__})") from exc
-        except ValueError as exc:  # pooch: hash mismatch
-            raise _SourceError(f"the download from {url} does not match its md5 {md5}") from exc
-        finally:
-            logger.setLevel(level)
-        _safe_extract(fetched, directory / "ml-100k", strip="ml-100k/")
-        os.replace(fetched, target)
-    return target
-
-
-def _safe_extract(archive: Path, destination: Path, strip: str = "") -> None:
-    """Extract ``archive`` into ``destination``, refusing members that would land outside it.
-
-    Extraction goes to a temporary folder first and replaces ``destination`` only when complete.
-    """
-    root = destination.parent.resolve()
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            bad = zf.testzip()
-            if bad is not None:
-                raise _SourceError(f"{archive.name} is corrupt (member {bad} fails its CRC)")
-            staging = Path(tempfile.mkdtemp(dir=root, prefix=".extract-"))
-            try:
-                for member in zf.infolist():
-                    name = member.filename[len(strip):] if member.filename.startswith(strip) else member.filename
-                    out = (staging / name).resolve()
-                    if name.startswith(("/", "\\")) or not out.is_relative_to(staging.resolve()):
-                        raise _SourceError(f"refusing zip member {member.filename!r}: it escapes the target folder")
-                    if member.is_dir() or not name:
-                        out.mkdir(parents=True, exist_ok=True)
-                        continue
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(member) as src, open(out, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-                if destination.exists():
-                    shutil.rmtree(destination)
-                os.replace(staging, destination)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise _SourceError(f"{archive.name} is not a complete zip file ({exc})") from exc
-
-
-def _parse_grouplens_zip(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    with zipfile.ZipFile(path) as zf:
-        data = zf.read("ml-100k/u.data")
-        item = zf.read("ml-100k/u.item").decode("latin-1")
-        user = zf.read("ml-100k/u.user").decode("latin-1")
-    ratings = _ratings_frame(data, has_header=False)
-    rows = [line.split("|") for line in item.splitlines() if line.strip()]
-    movies = pd.DataFrame({
-        "item_id": [int(r[0]) for r in rows],
-        "title": [r[1].rstrip() for r in rows],
-        "genres": ["|".join(g for g, flag in zip(ML100K_GENRES, r[5:24], strict=True) if flag == "1") for r in rows],
-    })
-    users = _users_frame(user, sep="|")
-    return ratings, _finish_movies(movies), users
-
-
-def _parse_recbole_wheel(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    with zipfile.ZipFile(path) as zf:
-        data = zf.read(f"{RECBOLE_PREFIX}.inter")
-        item = zf.read(f"{RECBOLE_PREFIX}.item").decode("utf-8")
-        user = zf.read(f"{RECBOLE_PREFIX}.user").decode("utf-8")
-    ratings = _ratings_frame(data, has_header=True)
-    rows = [line.split("\t") for line in item.splitlines()[1:] if line.strip()]
-    titles = []
-    for item_id, title, year, _ in rows:
-        if item_id == "267":  # RecBole spells u.item's "unknown" (no year) as "unkonwn"
-            titles.append("unknown")
-        else:  # RecBole split " (YYYY)" off the title; item 1412 keeps "(1995)" and has year "V"
-            titles.append(f"{title.rstrip()} ({year})")
-    order = {g: i for i, g in enumerate(ML100K_GENRES)}
-    movies = pd.DataFrame({
-        "item_id": [int(r[0]) for r in rows],
-        "title": titles,
-        "genres": ["|".join(sorted(r[3].split(), key=order.__getitem__)) for r in rows],
-    })
-    users = _users_frame(user.split("\n", 1)[1], sep="\t")
-    return ratings, _finish_movies(movies), users
-
-
-def _ratings_frame(raw: bytes, has_header: bool) -> pd.DataFrame:
-    frame = pd.read_csv(io.BytesIO(raw), sep="\t", header=None, skiprows=1 if has_header else 0,
-                        names=["user_id", "item_id", "rating", "timestamp"],
-                        dtype={"user_id": "int32", "item_id": "int32", "rating": "int32", "timestamp": "int64"})
-    return frame
-
-
-def _users_frame(text: str, sep: str) -> pd.DataFrame:
-    rows = [line.split(sep) for line in text.splitlines() if line.strip()]
-    return pd.DataFrame({
-        "user_id": pd.array([int(r[0]) for r in rows], dtype="int32"),
-        "age": pd.array([int(r[1]) for r in rows], dtype="int32"),
-        "gender": pd.array([r[2] for r in rows], dtype="str"),
-        "occupation": pd.array([r[3] for r in rows], dtype="str"),
-        "zip_code": pd.array([r[4] for r in rows], dtype="str"),
-    })
-
-
-def _finish_movies(movies: pd.DataFrame) -> pd.DataFrame:
-    year = movies["title"].str.extract(r"\((\d{4})\)", expand=False)
-    return pd.DataFrame({
-        "item_id": movies["item_id"].astype("int32"),
-        "title": movies["title"].astype("str"),
-        "year": pd.to_numeric(year).astype("Int64"),
-        "genres": movies["genres"].astype("str"),
-    })
-
-
-def fetch_recbole_wheel(directory: Path, requirement: str = RECBOLE_REQUIREMENT,
-                        sha256: str = RECBOLE_SHA256, pip_args: tuple[str, ...] = ()) -> Path:
-    """Fetch the RecBole wheel file (not installed, no dependencies) with pip and check its sha256.
-
-    pip is used rather than a plain HTTP download because it honours the index, mirror and proxy settings
-    the student's pip already has. ``pip_args`` are extra pip options (the tests pass ``--no-index
-    --find-links DIR`` to work without the network).
-
-    Raises
-    ------
-    _SourceError
-        If pip cannot fetch it or the file does not match ``sha256``; nothing is left in ``directory``.
-    """
-    target = directory / RECBOLE_WHEEL
-    with tempfile.TemporaryDirectory(dir=directory, prefix=".download-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "--quiet", *pip_args, "--dest", tmp, requirement]
-        try:
-            result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        except subprocess.TimeoutExpired as exc:
-            raise _SourceError("pip download of recbole==1.2.1 timed out") from exc
-        wheels = list(Path(tmp).glob("*.whl"))
-        if result.returncode != 0 or len(wheels) != 1:
-            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            raise _SourceError(f"pip download {requirement} failed ({last})")
-        if _file_hash(wheels[0], "sha256") != sha256:
-            raise _SourceError(f"{wheels[0].name} does not match its sha256 {sha256}")
-        os.replace(wheels[0], target)
-    return target
-
-
-def _movielens_sources() -> list[_Source]:
-    """The MovieLens sources in the order they are tried (read at call time, so tests can redirect them)."""
-    return [
-        _Source("GroupLens (files.grouplens.org)", "ml-100k.zip", "md5", ML100K_MD5,
-                fetch_grouplens_zip, _parse_grouplens_zip),
-        _Source("the RecBole 1.2.1 wheel on the package index", RECBOLE_WHEEL, "sha256", RECBOLE_SHA256,
-                lambda directory: fetch_recbole_wheel(directory, pip_args=RECBOLE_PIP_ARGS), _parse_recbole_wheel),
-    ]
-
-
-# --- TVMaze download plumbing (notebook 01) ---
-
-
-def _tidy_tv_shows(raw: pd.DataFrame, origin: str) -> pd.DataFrame:
-    """Give a raw catalogue (all text) the columns and dtypes of :data:`TV_SHOW_COLUMNS`, sorted by id."""
-    missing = [c for c in TV_SHOW_COLUMNS if c not in raw.columns and c not in ("rating", "weight")]
-    if missing:
-        raise ValueError(f"{origin} lacks the column(s) {', '.join(missing)}; expected {', '.join(TV_SHOW_COLUMNS)}")
-    out = {}
-    for column, dtype in TV_SHOW_COLUMNS.items():
-        values = raw[column] if column in raw.columns else pd.Series([None] * len(raw), index=raw.index)
-        if dtype == "str":
-            out[column] = values.fillna("").astype("str").str.strip()
-        else:  # numbers: an id, a year, a rating, a weight ("" or None means missing)
-            present = values.notna() & (values.astype(str).str.strip() != "")
-            out[column] = pd.to_numeric(values.where(present), errors="raise").astype(dtype)
-    return pd.DataFrame(out).sort_values("id", kind="stable").reset_index(drop=True)
-
-
-class _RateLimiter:
-    """Space the starts of calls at least ``min_interval`` seconds apart (clock and sleep injectable)."""
-
-    def __init__(self, min_interval: float, clock, sleep) -> None:
-        self.min_interval, self.clock, self.sleep = min_interval, clock, sleep
-        self.last: float | None = None
-
-    def wait(self) -> None:
-        if self.last is not None and self.min_interval > 0:
-            pause = self.last + self.min_interval - self.clock()
-            if pause > 0:
-                self.sleep(pause)
-        self.last = self.clock()
-
-
-class _PageFetcher:
-    """GET TVMaze index pages politely: rate-limited, 429 ``Retry-After`` honoured, 5xx retried with back-off."""
-
-    MAX_WAIT = 60.0
-
-    def __init__(self, base_url: str, session, limiter: _RateLimiter, sleep, max_retries: int, backoff: float,
-                 timeout: tuple[float, float]) -> None:
-        self.base_url, self.session, self.limiter, self.sleep = base_url, session, limiter, sleep
-        self.max_retries, self.backoff, self.timeout = max_retries, backoff, timeout
-        self.session.headers["User-Agent"] = "recsys-lecture-notebooks (teaching; download_tvmaze_catalog)"
-
-    def url(self, page: int) -> str:
-        return f"{self.base_url}/shows?page={page}"
-
-    def get(self, page: int) -> bytes | None:
-        """The page's raw body, or None when the server says 404 (past the last page)."""
-        import requests
-
-        url = self.url(page)
-        problem, wait = "", 0.0
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                self.sleep(wait)
-            self.limiter.wait()
-            try:
-                response = self.session.get(url, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-                problem, wait = type(exc).__name__, self._backoff(attempt)
-                continue
-            status = response.status_code
-            if status == 200:
-                return response.content
-            if status == 404:
-                return None
-            problem = f"HTTP {status}"
-            if status == 429:
-                wait = _retry_after(response.headers.get("Retry-After"), default=self._backoff(attempt))
-            elif status >= 500:
-                wait = self._backoff(attempt)
-            else:
-                raise RuntimeError(f"TVMaze page {page} ({url}) answered HTTP {status}; check base_url.")
-        raise RuntimeError(
-            f"TVMaze page {page} ({url}) still failed ({problem}) after {self.max_retries} retries. Pages 0-{page - 1} "
-            "are cached; call download_tvmaze_catalog() again later and it resumes from this page."
-            if page else f"TVMaze page 0 ({url}) still failed ({problem}) after {self.max_retries} retries; "
-            "check your connection and base_url, then try again."
-        )
-
-    def _backoff(self, attempt: int) -> float:
-        return min(self.backoff * 2 ** attempt, self.MAX_WAIT)
-
-
-def _retry_after(value: str | None, default: float) -> float:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); ``default`` if absent/garbled."""
-    if not value:
-        return default
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    from datetime import datetime, timezone
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return max((parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return default
-
-
-def _parse_page(raw: bytes, where: str) -> list[dict]:
-    """The list of show objects in one index page; ValueError naming ``where`` if it is not that."""
-    import json
-
-    try:
-        shows = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"TVMaze {where} is not valid JSON ({exc}); nothing was written. "
-                         "Try again later; if it persists, the API may have changed.") from exc
-    if not isinstance(shows, list) or not all(isinstance(s, dict) and "id" in s for s in shows):
-        raise ValueError(f"TVMaze {where} is JSON but not a list of shows with ids; nothing was written.")
-    return shows
-
-
-def _read_cached_page(path: Path) -> list[dict] | None:
-    """A cached page's shows, or None if it is not cached (or unreadable: then it is fetched again)."""
-    if not path.exists():
-        return None
-    try:
-        return _parse_page(path.read_bytes(), f"cached page {path.name}")
-    except ValueError:
-        path.unlink()
-        return None
-
-
-def _show_record(show: dict) -> dict:
-    """One catalogue row from a TVMaze show object (nested network / webChannel / rating)."""
-    channel = show.get("network") or show.get("webChannel") or {}
-    premiered = str(show.get("premiered") or "")
-    return {
-        "id": show["id"],
-        "name": show.get("name") or "",
-        "type": show.get("type") or "",
-        "language": show.get("language") or "",
-        "genres": "|".join(show.get("genres") or []),
-        "premiered": int(premiered[:4]) if premiered[:4].isdigit() else None,
-        "network": channel.get("name") or "",
-        "rating": (show.get("rating") or {}).get("average"),
-        "weight": show.get("weight"),
-        "description": _strip_html(show.get("summary") or ""),
-    }
-
-
-_BLOCK_TAGS = frozenset({"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td",
-                         "blockquote"})
-
-
-def _strip_html(text: str) -> str:
-    """Plain text from an HTML summary: tags dropped, entities decoded, whitespace collapsed.
-
-    Uses the standard library's :class:`html.parser.HTMLParser` (not a regex, which breaks on ``>`` inside
-    attributes or on entities). Block tags such as ``<p>`` and ``<br>`` become spaces, so paragraphs do not
-    run together; the contents of ``<script>`` and ``<style>`` and soft hyphens (``&shy;``) are dropped.
-
-    >>> _strip_html("<p><b>Tom &amp; Jerry</b> chase&nbsp;each other.</p><p>Again.</p>")
-    'Tom & Jerry chase each other. Again.'
-    """
-    from html.parser import HTMLParser
-
-    class _Text(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__(convert_charrefs=True)
-            self.parts: list[str] = []
-            self.skip = 0
-
-        def handle_starttag(self, tag, attrs):
-            if tag in ("script", "style"):
-                self.skip += 1
-            elif tag in _BLOCK_TAGS:
-                self.parts.append(" ")
-
-        def handle_endtag(self, tag):
-            if tag in ("script", "style"):
-                self.skip = max(self.skip - 1, 0)
-            elif tag in _BLOCK_TAGS:
-                self.parts.append(" ")
-
-        def handle_data(self, data):
-            if not self.skip:
-                self.parts.append(data)
-
-    if "<" not in text and "&" not in text:
-        return " ".join(text.replace("\xad", "").split())
-    parser = _Text()
-    parser.feed(text)
-    parser.close()
-    return " ".join("".join(parser.parts).replace("\xad", "").split())  # &shy; would split words in two
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to a temporary file next to ``path``, then rename it over ``path`` (all or nothing)."""
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}-", delete=False)
-    try:
-        with handle:
-            handle.write(payload)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
