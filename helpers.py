@@ -911,130 +911,152 @@ def _write_atomic(path: Path, payload: bytes) -> None:
 
 def split_ratings(ratings: pd.DataFrame, test_size: float = 0.2,
                   random_state: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split ratings by (user, item) pairs into train and test, as the slides do (notebooks 02 and 05).
+    """The slides' split of (user, item) pairs into train and test: sklearn's ``train_test_split``, wrapped so that
+    every notebook gets the very same split, and checked (no missing ids, no pair twice).
 
-    A thin wrapper over :func:`sklearn.model_selection.train_test_split`, so that every notebook gets the
-    very same split.
-
-    Returns
-    -------
-    train, test : pandas.DataFrame
-        New frames (copies) with a fresh index; ``ratings`` is not changed.
+    Returns new frames with a fresh index; ``ratings`` is not changed.
     """
     from sklearn.model_selection import train_test_split
 
-    train, test = train_test_split(ratings, test_size=test_size, random_state=random_state)
+    _check_ratings(ratings, ("user_id", "item_id"), "split_ratings")
+    train, test = train_test_split(ratings, test_size=_check_share(test_size), random_state=random_state)
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
+def _check_ratings(ratings, columns, who: str, unique_pairs: bool = True) -> None:
+    """ValueError naming the problem if ``ratings`` is not a non-empty frame with ``columns``, all present and
+    finite, and (if ``unique_pairs``) one row per (user, item) pair."""
+    if not isinstance(ratings, pd.DataFrame):
+        raise ValueError(f"{who} needs a DataFrame of ratings; got a {type(ratings).__name__}")
+    missing = [c for c in columns if c not in ratings.columns]
+    if missing:
+        raise ValueError(f"{who} needs the columns {list(columns)}; the frame lacks {missing}")
+    if ratings.empty:
+        raise ValueError(f"{who} got an empty frame: there are no ratings to work with")
+    for column in columns:
+        values = ratings[column]
+        bad = values.isna().to_numpy()
+        if pd.api.types.is_float_dtype(values):
+            bad = bad | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            raise ValueError(f"{who}: {bad.sum()} row(s) have no usable {column}, e.g. row {ratings.index[bad][0]!r} "
+                             f"({values[bad].iloc[0]!r}); drop them first, e.g. ratings.dropna(subset={list(columns)})")
+    if unique_pairs and (repeated := ratings.duplicated(["user_id", "item_id"], keep=False).to_numpy()).any():
+        first = ratings[repeated].iloc[0]
+        raise ValueError(f"{who}: {repeated.sum()} rows repeat a (user, item) pair, e.g. user {first['user_id']} and "
+                         f"item {first['item_id']}, so one copy could land in train and one in test. Keep one rating "
+                         "per pair, e.g. ratings.drop_duplicates(['user_id', 'item_id'], keep='last')")
+
+
+def _check_share(test_size) -> float:
+    if isinstance(test_size, bool) or not isinstance(test_size, (float, np.floating)) or not 0 < test_size < 1:
+        raise ValueError(f"test_size must be a float strictly between 0 and 1, e.g. 0.2; got {test_size!r}")
+    return float(test_size)
+
+
 def sample_test(test: pd.DataFrame, n: int = 1000, random_state: int = SEED) -> pd.DataFrame:
-    """Return the slides' small test sample: ``n`` random rows of ``test`` (``random_state=42``)."""
-    return test.sample(min(n, len(test)), random_state=random_state).reset_index(drop=True)
+    """The slides' small test sample: ``n`` random rows of ``test`` (all of them if it has fewer), fresh index.
+
+    >>> len(sample_test(pd.DataFrame({"rating": range(5)}), n=3))
+    3
+    """
+    if not isinstance(test, pd.DataFrame) or test.empty:
+        raise ValueError("sample_test needs a non-empty DataFrame of test ratings")
+    return test.sample(min(_check_int(n, "n", 1), len(test)), random_state=random_state).reset_index(drop=True)
 
 
 # --- Split strategies (notebook 04) ---
 
-#: The strategies :func:`split_by` knows, in the order notebook 04 presents them.
+#: The strategies :func:`split_by` knows, in the order notebook 04 presents them, and those :func:`cv_folds` knows.
 SPLIT_STRATEGIES = ("pairs", "users", "items", "time", "last_k")
-
-#: The strategies :func:`cv_folds` knows.
 CV_STRATEGIES = ("pairs", "users", "items")
 
 
-def split_by(ratings: pd.DataFrame, strategy: str, test_size: float | None = None, k: int | None = None,
-             random_state: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split ratings into train and test with one of five strategies (notebook 04; reused by later notebooks).
+def split_by(ratings: pd.DataFrame, by: str | None = None, test_size: float | None = None, k: int | None = None,
+             random_state: int = SEED, *, strategy: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ratings into train and test with one of five strategies (notebook 04).
 
-    ==========  ==========================================================  ============================================
-    strategy    what goes to test                                           guarantee
-    ==========  ==========================================================  ============================================
-    ``pairs``   a random ``test_size`` share of the rows                    none about users or items (see notebook 04)
+    ==========  ==========================================================  ==========================================
+    ``by``      what goes to test                                           guarantee
+    ==========  ==========================================================  ==========================================
+    ``pairs``   a random ``test_size`` share of the rows                    none about users or items
     ``users``   every rating of a random ``test_size`` share of the users   no test user appears in train
     ``items``   every rating of a random ``test_size`` share of the items   no test item appears in train
-    ``time``    every rating at or after one global cut-off: the            every test timestamp >= every train
-                ``1 - test_size`` quantile of the timestamps                timestamp
-    ``last_k``  each user's ``k`` latest ratings; a user with ``k`` or      per user, every test timestamp >= every
-                fewer ratings stays wholly in train                         train timestamp; every test user is in train
-    ==========  ==========================================================  ============================================
+    ``time``    every rating at or after one cut-off: the ``1 - test_size``  every test timestamp >= every train one
+                quantile of the timestamps
+    ``last_k``  each user's ``k`` latest ratings (ties: the later row);     per user, test is later than train; every
+                a user with ``k`` or fewer ratings stays in train           test user is in train
+    ==========  ==========================================================  ==========================================
 
-    ``pairs`` is :func:`split_ratings` (sklearn's ``train_test_split``), so it gives the very split notebooks 02
-    and 05 use. ``users`` and ``items`` wrap sklearn's ``GroupShuffleSplit``; note that ``test_size`` is then
-    the share of *users* (*items*) held out, so the share of *ratings* in test differs from it. ``time`` and
-    ``last_k`` are written here because sklearn lacks them: its ``TimeSeriesSplit`` cuts by row position into
-    consecutive folds, not at one cut-off of a timestamp column, and it knows nothing of users. In ``last_k``
-    ties in time are broken by row order: of two ratings with the same timestamp, the later row counts as later.
+    ``pairs`` is :func:`split_ratings`; ``users`` and ``items`` wrap sklearn's ``GroupShuffleSplit`` (so
+    ``test_size`` is the share of *users* or *items*). ``time`` and ``last_k`` are written here because sklearn
+    lacks them: its ``TimeSeriesSplit`` cuts by row position, not at a timestamp, and knows nothing of users.
 
     Parameters
     ----------
     ratings : pandas.DataFrame
-        Columns ``user_id, item_id`` (and ``timestamp`` for ``time`` and ``last_k``); it is not changed.
-    strategy : {"pairs", "users", "items", "time", "last_k"}
-        How to split (table above).
+        ``user_id, item_id`` (and ``timestamp`` for ``time`` and ``last_k``), one row per pair; not changed.
+    by : {"pairs", "users", "items", "time", "last_k"}
+        The strategy (default ``"pairs"``); ``strategy=`` is its old name and still works.
     test_size : float, optional
-        Share held out, strictly between 0 and 1 (default 0.2). Not used by ``last_k``.
+        Share held out, strictly between 0 and 1 (default 0.2). Not for ``last_k``.
     k : int, optional
-        Ratings held out per user by ``last_k`` (default 1). Only used by ``last_k``.
+        Ratings held out per user by ``last_k`` (default 1). Only for ``last_k``.
     random_state : int
-        Seed for ``pairs``, ``users`` and ``items``; ``time`` and ``last_k`` are deterministic.
+        Seed of ``pairs``, ``users`` and ``items``; ``time`` and ``last_k`` are deterministic.
 
     Returns
     -------
     train, test : pandas.DataFrame
-        New frames with a fresh index. ``pairs`` shuffles the rows, as ``train_test_split`` does; the other
-        strategies keep the input order.
+        New frames, fresh index; ``pairs`` shuffles the rows, the others keep the input order.
 
     Raises
     ------
     ValueError
-        For an unknown ``strategy``, a ``test_size`` outside (0, 1), a ``k`` that is not a positive integer,
-        ``test_size`` given to ``last_k`` or ``k`` given to another strategy, a missing column, or a time
-        cut-off that would leave train or test empty.
+        For an unknown strategy, a bad ``test_size`` or ``k`` (or one given to a strategy that takes the other),
+        a missing column or value, a repeated (user, item) pair, an empty frame, or a cut-off leaving a side empty.
 
     Examples
     --------
-    >>> train, test = split_by(ratings, "users", test_size=0.2)
+    >>> ratings = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": [1, 2, 1, 3, 2]})
+    >>> train, test = split_by(ratings, "users", test_size=0.3)
     >>> set(train["user_id"]) & set(test["user_id"])
     set()
     """
-    if strategy not in SPLIT_STRATEGIES:
-        raise ValueError(f"strategy must be one of {', '.join(map(repr, SPLIT_STRATEGIES))}; got {strategy!r}")
-    needed = ["user_id", "item_id"] + (["timestamp"] if strategy in ("time", "last_k") else [])
-    missing = [c for c in needed if c not in ratings.columns]
-    if missing:
-        raise ValueError(f"split_by(..., {strategy!r}) needs the columns {needed}; ratings lacks {missing}")
-    if strategy == "last_k":
+    if strategy is not None and by is not None:
+        raise ValueError("give the strategy once: by=... (strategy=... is its old name)")
+    by = "pairs" if by is None and strategy is None else by if by is not None else strategy
+    if by not in SPLIT_STRATEGIES:
+        raise ValueError(f"by must be one of {', '.join(map(repr, SPLIT_STRATEGIES))}; got {by!r}")
+    _check_ratings(ratings, ["user_id", "item_id"] + (["timestamp"] if by in ("time", "last_k") else []),
+                   f"split_by(..., {by!r})")
+    if by == "last_k":
         if test_size is not None:
             raise ValueError("'last_k' holds out k ratings per user and takes no test_size; pass k=... instead")
-        return _split_last_k(ratings, 1 if k is None else k)
+        return _split_last_k(ratings, _check_int(1 if k is None else k, "k", 1))
     if k is not None:
-        raise ValueError(f"k is only used by 'last_k'; {strategy!r} takes test_size=... instead")
-    test_size = 0.2 if test_size is None else test_size
-    if isinstance(test_size, bool) or not isinstance(test_size, (float, np.floating)) or not 0 < test_size < 1:
-        raise ValueError(f"test_size must be a float strictly between 0 and 1, e.g. 0.2; got {test_size!r}")
-    if strategy == "pairs":
+        raise ValueError(f"k is only used by 'last_k'; {by!r} takes test_size=... instead")
+    test_size = _check_share(0.2 if test_size is None else test_size)
+    if by == "pairs":
         return split_ratings(ratings, test_size=test_size, random_state=random_state)
-    if strategy == "time":
+    if by == "time":
         timestamps = ratings["timestamp"].to_numpy()
-        cutoff = np.quantile(timestamps, 1 - test_size, method="higher")
-        is_test = timestamps >= cutoff
+        is_test = timestamps >= np.quantile(timestamps, 1 - test_size, method="higher")
         if is_test.all() or not is_test.any():
             raise ValueError(f"test_size={test_size} puts the cut-off at the {'first' if is_test.all() else 'last'} "
                              "timestamp, leaving train or test empty; choose another test_size")
     else:
         from sklearn.model_selection import GroupShuffleSplit
 
-        groups = ratings["user_id" if strategy == "users" else "item_id"].to_numpy()
+        groups = ratings["user_id" if by == "users" else "item_id"].to_numpy()
         splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=random_state)
-        _, test_rows = next(splitter.split(np.zeros(len(groups)), groups=groups))
         is_test = np.zeros(len(groups), dtype=bool)
-        is_test[test_rows] = True
+        is_test[next(splitter.split(np.zeros(len(groups)), groups=groups))[1]] = True
     return ratings[~is_test].reset_index(drop=True), ratings[is_test].reset_index(drop=True)
 
 
 def _split_last_k(ratings: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``last_k`` strategy of :func:`split_by`, vectorised: one stable sort, one grouped count."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer (ratings held out per user), e.g. k=1; got {k!r}")
+    """The ``last_k`` strategy, vectorised: one stable sort, one grouped count."""
     users = ratings["user_id"].to_numpy()
     # Sort by user, then time, then row position (np.lexsort sorts by the last key first and is stable).
     order = np.lexsort((np.arange(len(users)), ratings["timestamp"].to_numpy(), users))
@@ -1048,49 +1070,26 @@ def _split_last_k(ratings: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.DataF
 
 def cv_folds(ratings: pd.DataFrame, by: str = "pairs", n_splits: int = 5,
              random_state: int = SEED) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Cross-validation folds over (user, item) pairs, over users or over items (notebook 04).
-
-    A thin wrapper over sklearn's ``KFold`` (``pairs``) and ``GroupKFold`` (``users``, ``items``), both
-    shuffled with ``random_state``, so that every notebook gets the same folds as frames rather than index
-    arrays. Each row is in the test part of exactly one fold.
-
-    Parameters
-    ----------
-    ratings : pandas.DataFrame
-        Columns ``user_id, item_id``; it is not changed.
-    by : {"pairs", "users", "items"}
-        What a fold holds out: random rows, whole users or whole items.
-    n_splits : int
-        Number of folds, at least 2.
-    random_state : int
-        Seed for the shuffle.
-
-    Returns
-    -------
-    list of (train, test)
-        ``n_splits`` pairs of new frames with a fresh index.
+    """Cross-validation folds over (user, item) pairs, users or items (notebook 04): sklearn's ``KFold`` and
+    ``GroupKFold`` (shuffled with ``random_state``; scikit-learn >= 1.6), as frames. Each row is in exactly one
+    fold's test part.
 
     Raises
     ------
     ValueError
-        For an unknown ``by``, ``n_splits`` below 2 or above the number of rows (users, items), or a missing
-        column.
+        For an unknown ``by``, ``n_splits`` not from 2 to the number of rows (users, items), or ratings that
+        :func:`split_by` would refuse.
     """
     from sklearn.model_selection import GroupKFold, KFold
 
     if by not in CV_STRATEGIES:
         raise ValueError(f"by must be one of {', '.join(map(repr, CV_STRATEGIES))}; got {by!r}")
-    missing = [c for c in ("user_id", "item_id") if c not in ratings.columns]
-    if missing:
-        raise ValueError(f"cv_folds needs the columns user_id and item_id; ratings lacks {missing}")
+    _check_ratings(ratings, ("user_id", "item_id"), "cv_folds")
     groups = None if by == "pairs" else ratings["user_id" if by == "users" else "item_id"].to_numpy()
     n_units = len(ratings) if groups is None else len(np.unique(groups))
-    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or not 2 <= n_splits <= n_units:
-        raise ValueError(f"n_splits must be an integer from 2 to {n_units} (the number of {by}); got {n_splits!r}")
-    if groups is None:
-        splitter = KFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    else:
-        splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    n_splits = _check_int(n_splits, f"n_splits (at most the number of {by}, {n_units})", 2, n_units)
+    splitter = (KFold(n_splits=n_splits, shuffle=True, random_state=random_state) if groups is None
+                else GroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state))
     return [(ratings.iloc[tr].reset_index(drop=True), ratings.iloc[te].reset_index(drop=True))
             for tr, te in splitter.split(np.zeros(len(ratings)), groups=groups)]
 
@@ -1102,16 +1101,24 @@ def cv_folds(ratings: pd.DataFrame, by: str = "pairs", n_splits: int = 5,
 
 @dataclass(frozen=True)
 class Biases:
-    """A fitted baseline: global mean plus per-user and per-item offsets (zero for unseen ids)."""
+    """A fitted baseline: global mean ``mu`` plus per-user and per-item offsets (0 for ids not seen in training)."""
 
     mu: float
     user: pd.Series
     item: pd.Series
 
     def predict(self, users, items) -> np.ndarray:
-        """Predict ``mu + b_user + b_item`` for aligned arrays of user and item ids."""
-        bu = self.user.reindex(np.asarray(users)).fillna(0.0).to_numpy()
-        bi = self.item.reindex(np.asarray(items)).fillna(0.0).to_numpy()
+        """``mu + b_user + b_item`` for aligned arrays of user and item ids.
+
+        >>> Biases(3.0, pd.Series({1: 0.5}), pd.Series({7: -1.0})).predict([1, 2], [7, 7]).tolist()
+        [2.5, 2.0]
+        """
+        users, items = np.asarray(users), np.asarray(items)
+        if users.shape != items.shape or users.ndim != 1:
+            raise ValueError(f"users and items must be 1-D and aligned (one pair per position); got shapes "
+                             f"{users.shape} and {items.shape}")
+        bu = self.user.reindex(users).fillna(0.0).to_numpy()
+        bi = self.item.reindex(items).fillna(0.0).to_numpy()
         return self.mu + bu + bi
 
 
@@ -1119,43 +1126,44 @@ def fit_biases(train: pd.DataFrame, kind: str = "user+item", reg_user: float = 1
                n_iter: int = 10) -> Biases:
     """Fit one rung of the baseline ladder on explicit ratings.
 
-    Parameters
-    ----------
-    train : pandas.DataFrame
-        Columns ``user_id, item_id, rating``.
-    kind : {"global", "user", "item", "user+item"}
-        ``global``: the mean rating; ``user`` / ``item``: the mean plus that user's (item's) average offset,
-        unregularised; ``user+item``: regularised user and item offsets fitted by alternating least squares,
-        as Surprise's BaselineOnly does (``reg_user``, ``reg_item`` shrink offsets of rarely seen ids to 0).
-
-    Returns
-    -------
-    Biases
-        Call ``.predict(users, items)``.
+    ``global``: the mean rating; ``user`` / ``item``: the mean plus that user's (item's) mean offset,
+    unregularised; ``user+item``: regularised offsets fitted by alternating least squares, as Surprise's
+    BaselineOnly does (``reg_user`` and ``reg_item`` shrink the offsets of rarely seen ids towards 0).
 
     Raises
     ------
     ValueError
-        For an unknown ``kind``.
+        For an unknown ``kind``, bad settings, an empty frame, or a missing, non-numeric or infinite value in
+        ``user_id, item_id, rating`` (the message names the first such row).
+
+    Examples
+    --------
+    >>> train = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [1, 2, 1], "rating": [5, 3, 4]})
+    >>> fit_biases(train, "user").predict([1, 2], [1, 1]).round(2).tolist()
+    [4.0, 4.0]
     """
-    mu = float(train["rating"].mean())
-    zero_u = pd.Series(dtype=float)
-    zero_i = pd.Series(dtype=float)
-    if kind == "global":
-        return Biases(mu, zero_u, zero_i)
-    if kind == "user":
-        return Biases(mu, train.groupby("user_id")["rating"].mean() - mu, zero_i)
-    if kind == "item":
-        return Biases(mu, zero_u, train.groupby("item_id")["rating"].mean() - mu)
-    if kind != "user+item":
+    if kind not in ("global", "user", "item", "user+item"):
         raise ValueError(f"kind must be 'global', 'user', 'item' or 'user+item'; got {kind!r}")
+    for name, value in (("reg_user", reg_user), ("reg_item", reg_item)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    n_iter = _check_int(n_iter, "n_iter", 1)
+    _check_ratings(train, ("user_id", "item_id", "rating"), "fit_biases", unique_pairs=False)
+    if not pd.api.types.is_numeric_dtype(train["rating"]) or pd.api.types.is_bool_dtype(train["rating"]):
+        raise ValueError(f"fit_biases needs numeric ratings; the rating column has dtype {train['rating'].dtype}")
+    mu = float(train["rating"].mean())
+    none = pd.Series(dtype=float)
+    if kind == "global":
+        return Biases(mu, none, none)
+    if kind == "user":
+        return Biases(mu, train.groupby("user_id")["rating"].mean() - mu, none)
+    if kind == "item":
+        return Biases(mu, none, train.groupby("item_id")["rating"].mean() - mu)
     users, u_idx = np.unique(train["user_id"].to_numpy(), return_inverse=True)
     items, i_idx = np.unique(train["item_id"].to_numpy(), return_inverse=True)
     r = train["rating"].to_numpy(dtype=float) - mu
-    bu = np.zeros(len(users))
-    bi = np.zeros(len(items))
-    n_u = np.bincount(u_idx, minlength=len(users))
-    n_i = np.bincount(i_idx, minlength=len(items))
+    bu, bi = np.zeros(len(users)), np.zeros(len(items))
+    n_u, n_i = np.bincount(u_idx, minlength=len(users)), np.bincount(i_idx, minlength=len(items))
     for _ in range(n_iter):
         bi = np.bincount(i_idx, weights=r - bu[u_idx], minlength=len(items)) / (reg_item + n_i)
         bu = np.bincount(u_idx, weights=r - bi[i_idx], minlength=len(users)) / (reg_user + n_u)
@@ -1163,24 +1171,19 @@ def fit_biases(train: pd.DataFrame, kind: str = "user+item", reg_user: float = 1
 
 
 def baseline_table(train: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """RMSE and MAE of the four baselines on each test set: the table later notebooks extend.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per baseline, columns ``(test set, RMSE|MAE)``, rounded to 3 decimals.
-    """
-    names = {"global": "global mean", "user": "user mean", "item": "item mean",
-             "user+item": "user + item bias"}
+    """RMSE and MAE of the four baselines on each test set, rounded to 3 decimals: the table later notebooks
+    extend. One row per baseline, columns ``(test set, RMSE | MAE)``."""
+    if not isinstance(tests, dict) or not tests:
+        raise ValueError("tests must be a dict {name: test frame} with at least one test set")
+    for name, test in tests.items():
+        _check_ratings(test, ("user_id", "item_id", "rating"), f"baseline_table's test set {name!r}", False)
+    labels = {"global": "global mean", "user": "user mean", "item": "item mean", "user+item": "user + item bias"}
     rows = {}
-    for kind, label in names.items():
+    for kind, label in labels.items():
         model = fit_biases(train, kind)
-        row = {}
-        for test_name, test in tests.items():
-            rmse, mae = rmse_mae(test["rating"], model.predict(test["user_id"], test["item_id"]))
-            row[(test_name, "RMSE")] = rmse
-            row[(test_name, "MAE")] = mae
-        rows[label] = row
+        rows[label] = {(name, metric): value for name, test in tests.items() for metric, value in
+                       zip(("RMSE", "MAE"), rmse_mae(test["rating"], model.predict(test["user_id"], test["item_id"])),
+                           strict=True)}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     return table.round(3)
@@ -1192,10 +1195,28 @@ def baseline_table(train: pd.DataFrame, tests: dict[str, pd.DataFrame]) -> pd.Da
 
 
 def rmse_mae(y_true, y_pred) -> tuple[float, float]:
-    """Return (RMSE, MAE) computed with sklearn.metrics."""
+    """(RMSE, MAE) with sklearn.metrics, after checking both sides are aligned, non-empty and finite.
+
+    >>> rmse_mae([1, 2, 3], [1, 2, 5])
+    (1.1547005383792515, 0.6666666666666666)
+    """
     from sklearn.metrics import mean_absolute_error, mean_squared_error
 
-    return float(np.sqrt(mean_squared_error(y_true, y_pred))), float(mean_absolute_error(y_true, y_pred))
+    arrays = {}
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        try:
+            arrays[name] = np.asarray(values, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must hold numbers ({exc})") from exc
+        bad = ~np.isfinite(arrays[name])
+        if bad.any():
+            raise ValueError(f"{name} holds {bad.sum()} NaN or infinite value(s), e.g. at position "
+                             f"{np.flatnonzero(bad)[0]}: predict (or fill, e.g. with the mean) every pair first")
+    if arrays["y_true"].shape != arrays["y_pred"].shape or arrays["y_true"].ndim != 1 or not arrays["y_true"].size:
+        raise ValueError(f"y_true and y_pred must be aligned, non-empty 1-D arrays; got shapes "
+                         f"{arrays['y_true'].shape} and {arrays['y_pred'].shape}")
+    return (float(np.sqrt(mean_squared_error(arrays["y_true"], arrays["y_pred"]))),
+            float(mean_absolute_error(arrays["y_true"], arrays["y_pred"])))
 
 
 # --- Ranking metrics (notebook 06) ---
@@ -1204,30 +1225,22 @@ def rmse_mae(y_true, y_pred) -> tuple[float, float]:
 def ranking_metrics(recommended: np.ndarray, test, k: int = 10, definition: str = "textbook") -> pd.Series:
     """Score top-N lists: precision@k, recall@k, map@k, ndcg@k averaged over users with >= 1 test item.
 
-    Model-agnostic: it scores the lists of any recommender (popularity, k-NN, SVD, implicit's models, EASE),
-    whereas ``implicit.evaluation.ranking_metrics_at_k`` needs an implicit model object and has neither
-    recall nor the textbook precision. With ``definition="implicit"`` it reproduces implicit 0.7.3's numbers
-    exactly (``tests/test_ranking.py`` cross-checks them on a fitted model).
+    Model-agnostic, whereas ``implicit.evaluation.ranking_metrics_at_k`` needs an implicit model and has neither
+    recall nor the textbook precision; ``definition="implicit"`` reproduces implicit 0.7's numbers exactly
+    (the tests cross-check them). For a user with ``n_u`` test items and ``h_u`` hits in the first ``k``:
 
-    For a user ``u`` with ``n_u`` test items and ``h_u`` hits among the first ``k`` recommendations:
+    * textbook precision@k: mean of ``h_u / k``; implicit's: ``sum(h_u) / sum(min(k, n_u))`` pooled over users;
+    * recall@k: mean of ``h_u / n_u``;
+    * map@k: mean of AP@k = ``sum_i P@i * rel_i / min(k, n_u)`` (as implicit, RecBole, Kaggle's apk);
+    * ndcg@k: binary gains, discount ``1 / log2(rank + 1)``, ideal DCG of ``min(k, n_u)`` hits.
 
-    * textbook precision@k: mean over users of ``h_u / k``;
-    * implicit's precision@k: ``sum(h_u) / sum(min(k, n_u))``, pooled over users (a per-user
-      ``h_u / min(k, n_u)`` is really a truncated recall), so a user with 2 test items and 2 hits scores 1;
-    * recall@k (both): mean of ``h_u / n_u`` (implicit has no recall);
-    * map@k (both): mean of AP@k = ``sum_i P@i * rel_i / min(k, n_u)`` (as implicit, RecBole, Kaggle's apk);
-    * ndcg@k (both): binary gains, discount ``1 / log2(rank + 1)``, ideal DCG of ``min(k, n_u)`` hits.
-
-    Users without test items are skipped (as implicit does); every other user counts, even one whose list
-    is empty (all ``-1``): a user you cannot score is a miss, not a user to drop.
+    Users without test items are skipped (as implicit does); a user with an empty list (all ``-1``) counts as a miss.
 
     Parameters
     ----------
     recommended : numpy.ndarray
-        Integer array of shape ``(n_users, >= k)``: row ``u`` holds item indices for user ``u`` of ``test``,
-        best first; only the first ``k`` columns are used. ``-1`` pads a short list. ``model.recommend(
-        np.arange(n_users), train, N=k)`` of implicit gives exactly this (with already-liked items filtered,
-        which you want: ``ranking_metrics_at_k`` filters them too).
+        Integers, shape ``(n_users, >= k)``: row ``u`` holds item indices for user ``u`` of ``test``, best first,
+        ``-1`` padding. implicit's ``model.recommend(np.arange(n_users), train, N=k)[0]`` gives exactly this.
     test : scipy.sparse matrix
         User x item matrix of held-out interactions; every stored entry is a relevant item.
     k : int
@@ -1238,28 +1251,26 @@ def ranking_metrics(recommended: np.ndarray, test, k: int = 10, definition: str 
     Returns
     -------
     pandas.Series
-        Float values indexed ``precision@k, recall@k, map@k, ndcg@k`` (with the actual ``k``), named after
-        ``definition``.
+        ``precision@k, recall@k, map@k, ndcg@k`` (floats), named after ``definition``.
 
     Raises
     ------
     ValueError
-        If ``definition`` is unknown, ``k`` < 1, the shapes do not fit, an item index is out of range, a
-        row repeats an item, ``test`` stores a value <= 0 or has no user with a test item.
+        If ``definition`` is unknown, ``k`` is not a positive integer, the shapes do not fit, an item index is
+        out of range, a row repeats an item, ``test`` stores a value <= 0 or NaN, or has no user with a test item.
 
     Examples
     --------
     >>> import scipy.sparse
     >>> test = scipy.sparse.csr_matrix(np.array([[1, 1, 0, 0], [0, 0, 0, 0]]))
-    >>> ranking_metrics(np.array([[1, 2], [0, 1]]), test, k=2).to_dict()
-    {'precision@2': 0.5, 'recall@2': 0.5, 'map@2': 0.5, 'ndcg@2': 0.6131471927654584}
+    >>> ranking_metrics(np.array([[1, 2], [0, 1]]), test, k=2).round(4).to_dict()
+    {'precision@2': 0.5, 'recall@2': 0.5, 'map@2': 0.5, 'ndcg@2': 0.6131}
     """
     import scipy.sparse
 
     if definition not in ("textbook", "implicit"):
         raise ValueError(f"definition must be 'textbook' or 'implicit'; got {definition!r}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}")
+    k = _check_int(k, "k", 1)
     if not scipy.sparse.issparse(test):
         raise ValueError("test must be a scipy.sparse user x item matrix, e.g. scipy.sparse.csr_matrix(...)")
     test = scipy.sparse.csr_matrix(test, copy=True)
@@ -1269,12 +1280,17 @@ def ranking_metrics(recommended: np.ndarray, test, k: int = 10, definition: str 
     if recs.ndim != 2 or not np.issubdtype(recs.dtype, np.integer):
         raise ValueError(f"recommended must be a 2-D integer array (users x ranks); got shape {recs.shape} "
                          f"and dtype {recs.dtype}")
+    if n_users == 0:
+        raise ValueError("test has no users (0 rows), so there is nothing to score")
     if recs.shape[0] != n_users:
-        raise ValueError(f"recommended has {recs.shape[0]} rows but test has {n_users} users; give one row "
-                         "per user of test (row u = user u), e.g. model.recommend(np.arange(n_users), ...)")
+        raise ValueError(f"recommended has {recs.shape[0]} rows but test has {n_users} users; give one row per user "
+                         "of test (row u = user u), e.g. model.recommend(np.arange(n_users), ...)")
     if recs.shape[1] < k:
         raise ValueError(f"recommended has {recs.shape[1]} columns, fewer than k={k}; recommend at least k "
                          "items per user (pad short lists with -1)")
+    if np.isnan(test.data).any():
+        raise ValueError("test stores NaN; a missing value is not a relevant item: drop it, e.g. test.data = "
+                         "np.nan_to_num(test.data) followed by test.eliminate_zeros()")
     if np.any(test.data <= 0):
         raise ValueError("test stores values <= 0; keep only the relevant items, e.g. test = (test > 0) "
                          "followed by test.eliminate_zeros()")
@@ -1297,10 +1313,7 @@ def ranking_metrics(recommended: np.ndarray, test, k: int = 10, definition: str 
 
     hits = hit.sum(axis=1)
     n_ideal = np.minimum(k, n_test)
-    if definition == "implicit":
-        precision = hits.sum() / n_ideal.sum()
-    else:
-        precision = np.mean(hits / k)
+    precision = hits.sum() / n_ideal.sum() if definition == "implicit" else np.mean(hits / k)
     recall = np.mean(hits / n_test)
     ranks = np.arange(1, k + 1)
     average_precision = (np.cumsum(hit, axis=1) / ranks * hit).sum(axis=1) / n_ideal
@@ -1311,30 +1324,46 @@ def ranking_metrics(recommended: np.ndarray, test, k: int = 10, definition: str 
 
 
 # --- Beyond-accuracy metrics (notebook 07) ---
-# Model-agnostic, on the same input as ranking_metrics: an (n_users, >= k) array of item indices per user,
-# best first, padded with -1. Libraries such as Microsoft's `recommenders` or `recmetrics` have versions of
-# these, but they take DataFrames or lists of ids, are not in requirements.txt, and differ in conventions
-# (what counts as an exposure, how ties or empty lists are handled); these are written out so each formula is
-# exactly the one in its docstring and tested against hand-computed cases in tests/test_beyond_accuracy.py.
+# On the input of ranking_metrics: an (n_users, >= k) array of item indices, best first, -1 padding. Microsoft's
+# `recommenders` or `recmetrics` have versions of these, but take DataFrames or id lists, are not in
+# requirements.txt, and differ in conventions (exposure, ties, empty lists); these are written out so that each
+# formula is exactly the one in its docstring, tested against hand-computed cases.
+
+
+def catalogue_coverage(recommended, n_items: int, k: int = 10) -> float:
+    """Share of the catalogue in at least one user's top-k list: :math:`|\\bigcup_u L_u| / |I|`.
+
+    Raises ValueError if ``recommended`` is not a 2-D integer array with at least one row and ``k`` columns, holds
+    an index outside ``-1 .. n_items - 1``, or repeats an item within a list.
+
+    >>> catalogue_coverage(np.array([[0, 1], [1, 2]]), n_items=5, k=2)
+    0.6
+    """
+    return float((_exposure(recommended, n_items, k) > 0).mean())
+
+
+def _exposure(recommended, n_items: int, k: int) -> np.ndarray:
+    """How many of the top-k lists each of the ``n_items`` items appears in."""
+    rec = _top_k_lists(recommended, k, _check_int(n_items, "n_items (the catalogue size)", 1))
+    return np.bincount(rec[rec >= 0], minlength=n_items)
 
 
 def _top_k_lists(recommended, k: int, n_items: int | None = None) -> np.ndarray:
-    """Validate ``recommended`` and return its first ``k`` columns as an int64 array (-1 = padding)."""
+    """Check ``recommended`` and return its first ``k`` columns as int64 (-1 = padding)."""
     rec = np.asarray(recommended)
-    if rec.ndim != 2:
-        raise ValueError(f"recommended must be a 2-D array (n_users, k) of item indices; got shape {rec.shape}. "
-                         "For a single list pass recommended[None, :].")
+    if rec.ndim != 2 or rec.shape[0] == 0:
+        raise ValueError(f"recommended must be a 2-D array (n_users, k) of item indices with at least one list; got "
+                         f"shape {rec.shape}. For a single list pass recommended[None, :].")
     if rec.size and not np.issubdtype(rec.dtype, np.integer):
         raise ValueError(f"recommended must hold integer item indices (-1 for padding); got dtype {rec.dtype}")
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}")
+    k = _check_int(k, "k", 1)
     if rec.shape[1] < k:
         raise ValueError(f"recommended has {rec.shape[1]} columns but k={k}; recommend at least k items per user "
                          "(pad short lists with -1) or lower k")
     rec = rec[:, :k].astype(np.int64)
-    if rec.size and rec.min() < -1:
+    if rec.min() < -1:
         raise ValueError(f"recommended holds {rec.min()}; item indices are >= 0 and -1 marks padding")
-    if n_items is not None and rec.size and rec.max() >= n_items:
+    if n_items is not None and rec.max() >= n_items:
         raise ValueError(f"recommended holds item index {rec.max()} but there are only {n_items} items "
                          f"(indices 0..{n_items - 1}); did you pass item ids instead of matrix column indices?")
     ordered = np.sort(rec, axis=1)
@@ -1346,156 +1375,53 @@ def _top_k_lists(recommended, k: int, n_items: int | None = None) -> np.ndarray:
     return rec
 
 
-def _exposure(recommended, n_items: int, k: int) -> np.ndarray:
-    """How many of the top-k lists each of the ``n_items`` items appears in."""
-    if not isinstance(n_items, (int, np.integer)) or n_items < 1:
-        raise ValueError(f"n_items must be a positive integer (the catalogue size); got {n_items!r}")
-    rec = _top_k_lists(recommended, k, n_items)
-    return np.bincount(rec[rec >= 0], minlength=n_items)
-
-
-def catalogue_coverage(recommended, n_items: int, k: int = 10) -> float:
-    """Share of the catalogue that appears in at least one user's top-k list.
-
-    .. math:: \\mathrm{coverage@}k = \\frac{|\\bigcup_u L_u|}{|I|}
-
-    where :math:`L_u` is user *u*'s top-k list and :math:`|I|` = ``n_items``. Written here rather than taken
-    from a library (e.g. Microsoft's ``recommenders``) so that it reads the same index arrays as
-    :func:`ranking_metrics`; see the note at the top of this section.
-
-    Parameters
-    ----------
-    recommended : array of int, shape (n_users, >= k)
-        Item indices (matrix columns) per user, best first; -1 pads short lists.
-    n_items : int
-        Size of the catalogue (items never recommended count in the denominator).
-    k : int
-        List length: only the first ``k`` columns are used.
-
-    Returns
-    -------
-    float
-        Between 0 and 1 (1: every item is shown to someone).
-
-    Raises
-    ------
-    ValueError
-        If ``recommended`` is not 2-D integer, has fewer than ``k`` columns, holds an index outside
-        ``-1 .. n_items - 1`` or repeats an item within one list.
-
-    Examples
-    --------
-    >>> catalogue_coverage(np.array([[0, 1], [1, 2]]), n_items=5, k=2)
-    0.6
-    """
-    return float((_exposure(recommended, n_items, k) > 0).mean())
-
-
 def exposure_gini(recommended, n_items: int, k: int = 10) -> float:
     """Gini coefficient of exposure: how unequally the top-k slots are shared among the catalogue's items.
 
-    With :math:`x_{(1)} \\le \\dots \\le x_{(n)}` the number of lists each of the :math:`n` items appears in
-    (items never shown count as 0), sorted ascending:
+    With :math:`x_{(1)} \\le \\dots \\le x_{(n)}` the number of lists each item appears in (0 for items never
+    shown): :math:`G = \\sum_i (2i - n - 1) x_{(i)} / (n \\sum_i x_{(i)})`, from 0 (equal exposure) to
+    :math:`(n-1)/n` (every slot to one item); the same as half the relative mean absolute difference.
+    Raises ValueError on malformed lists (see :func:`catalogue_coverage`) or if nothing is recommended at all.
 
-    .. math:: G = \\frac{\\sum_{i=1}^{n} (2i - n - 1)\\, x_{(i)}}{n \\sum_{i=1}^{n} x_{(i)}}
-
-    0 means every item is shown equally often; :math:`(n-1)/n` (≈ 1) means every slot goes to one item.
-    The same number as half the mean absolute difference between items' exposures over the mean exposure
-    (the tests check both forms agree). Written here, not taken from a library, for the reason in the note at
-    the top of this section.
-
-    Parameters
-    ----------
-    recommended : array of int, shape (n_users, >= k)
-        Item indices per user, best first; -1 pads short lists.
-    n_items : int
-        Size of the catalogue.
-    k : int
-        List length: only the first ``k`` columns are used.
-
-    Returns
-    -------
-    float
-        Between 0 and (n_items - 1) / n_items.
-
-    Raises
-    ------
-    ValueError
-        On a malformed ``recommended`` (see :func:`catalogue_coverage`) or if it recommends nothing at all.
-
-    Examples
-    --------
     >>> exposure_gini(np.array([[3], [3], [3], [3]]), n_items=4, k=1)  # every slot to one of four items
     0.75
     """
     exposure = np.sort(_exposure(recommended, n_items, k)).astype(float)
-    total = exposure.sum()
-    if total == 0:
+    if exposure.sum() == 0:
         raise ValueError("recommended holds no items (only -1 padding); the Gini of zero exposure is undefined")
     n = exposure.size
-    rank = np.arange(1, n + 1)
-    return float(((2 * rank - n - 1) * exposure).sum() / (n * total))
+    return float(((2 * np.arange(1, n + 1) - n - 1) * exposure).sum() / (n * exposure.sum()))
 
 
 def item_popularity(interactions) -> np.ndarray:
-    """Share of users who interacted with each item: the :math:`p(i)` behind :func:`novelty`.
+    """Share of users who interacted with each item, :math:`p(i) = |\\{u : r_{ui} \\ne 0\\}| / n_{users}`
+    (the popularity behind :func:`novelty`), from a user x item matrix, sparse or dense.
 
-    Parameters
-    ----------
-    interactions : scipy.sparse matrix or 2-D array, shape (n_users, n_items)
-        User × item matrix; any non-zero entry is an interaction (a rating, a click, a purchase).
-
-    Returns
-    -------
-    numpy.ndarray of float, shape (n_items,)
-        :math:`p(i) = |\\{u : r_{ui} \\ne 0\\}| / n_\\text{users}`.
-
-    Raises
-    ------
-    ValueError
-        If ``interactions`` is not 2-D or has no rows.
+    Raises ValueError if ``interactions`` is not 2-D, has no rows, or holds NaN (a missing value is not an
+    interaction: write 0).
     """
     import scipy.sparse as sp
 
     matrix = interactions if sp.issparse(interactions) else np.asarray(interactions)
     if matrix.ndim != 2 or matrix.shape[0] == 0:
-        raise ValueError(f"interactions must be a 2-D user x item matrix with at least one user; "
-                         f"got shape {matrix.shape}")
+        raise ValueError(f"interactions must be a 2-D user x item matrix with at least one user; got shape "
+                         f"{matrix.shape}")
+    values = matrix.data if sp.issparse(matrix) else matrix
+    if np.issubdtype(values.dtype, np.floating) and np.isnan(values).any():
+        raise ValueError("interactions holds NaN; a missing value is not an interaction: write 0 instead, e.g. "
+                         "np.nan_to_num(interactions) (or matrix.data = np.nan_to_num(matrix.data) for sparse)")
     counts = (matrix != 0).sum(axis=0)  # a new matrix: stored zeros do not count, the input is not changed
     return np.asarray(counts, dtype=float).ravel() / matrix.shape[0]
 
 
 def novelty(recommended, interactions, k: int = 10) -> float:
-    """Mean self-information of the recommended items: how unexpected, on average, each recommendation is.
+    """Mean self-information of the recommended items, in bits:
+    :math:`\\frac{1}{|U|} \\sum_u \\frac{1}{|L_u|} \\sum_{i \\in L_u} -\\log_2 p(i)`, with :math:`p(i)` from
+    :func:`item_popularity` of the training ``interactions`` (Zhou et al. 2010; Castells, Hurley & Vargas).
+    An item every user saw adds 0 bits; one seen by 1 user in 1,024 adds 10. Lists of padding only are skipped.
 
-    .. math:: \\mathrm{novelty@}k = \\frac{1}{|U|} \\sum_u \\frac{1}{|L_u|} \\sum_{i \\in L_u} -\\log_2 p(i)
-
-    with :math:`p(i)` the share of users who interacted with *i* in ``interactions`` (the training data; see
-    :func:`item_popularity`). An item every user saw adds 0 bits; one that 1 user in 1,024 saw adds 10 bits.
-    Lists that are all padding are skipped. This is the self-information ("surprisal") form of Zhou et al.
-    (2010) and Castells, Hurley & Vargas; libraries differ on the log base and on how they treat unseen items,
-    which is why it is written out here (see the note at the top of this section).
-
-    Parameters
-    ----------
-    recommended : array of int, shape (n_users, >= k)
-        Item indices per user, best first; -1 pads short lists.
-    interactions : scipy.sparse matrix or 2-D array, shape (n_train_users, n_items)
-        Training interactions (any non-zero entry counts). Its users need not be the rows of ``recommended``.
-    k : int
-        List length: only the first ``k`` columns are used.
-
-    Returns
-    -------
-    float
-        Bits per recommended item (≥ 0).
-
-    Raises
-    ------
-    ValueError
-        On a malformed ``recommended``, if no list holds an item, or if a recommended item has no training
-        interaction at all (its self-information :math:`-\\log_2 0` is infinite: recommend only items the
-        model has seen in training).
+    Raises ValueError on malformed lists, if no list holds an item, or if a recommended item has no training
+    interaction (:math:`-\\log_2 0` is infinite: recommend only items seen in training).
     """
     p = item_popularity(interactions)
     rec = _top_k_lists(recommended, k, p.size)
@@ -1506,10 +1432,10 @@ def novelty(recommended, interactions, k: int = 10) -> float:
         items = np.unique(rec[unseen])
         raise ValueError(f"{items.size} recommended item(s), e.g. index {items[0]}, have no interaction in the "
                          "training data, so -log2 p(i) is infinite; recommend only items seen in training")
-    info = np.where(mask, -np.log2(np.where(mask, p_rec, 1.0)), 0.0)
     per_list = mask.sum(axis=1)
     if not per_list.any():
         raise ValueError("recommended holds no items (only -1 padding); novelty is undefined")
+    info = np.where(mask, -np.log2(np.where(mask, p_rec, 1.0)), 0.0)
     used = per_list > 0
     return float((info[used].sum(axis=1) / per_list[used]).mean())
 
@@ -1517,39 +1443,14 @@ def novelty(recommended, interactions, k: int = 10) -> float:
 def intra_list_diversity(recommended, item_features, k: int = 10, metric: str = "cosine") -> float:
     """Mean pairwise distance between the items of each top-k list, averaged over lists.
 
-    .. math:: \\mathrm{ILD@}k = \\frac{1}{|U|} \\sum_u \\frac{2}{|L_u|(|L_u|-1)}
-              \\sum_{i, j \\in L_u,\\, i < j} d(i, j)
+    ``"cosine"``: :math:`d = 1 - \\cos(f_i, f_j)`, for real features such as latent factors (an all-zero row is
+    unlike everything, as in sklearn's ``cosine_similarity``). ``"jaccard"``: :math:`d = 1 - |F_i \\cap F_j| /
+    |F_i \\cup F_j|` over the non-zero features, for one-hot features such as genres (two featureless items: 0).
+    Lists with fewer than two items are skipped. Vectorised over lists, in chunks of about 16 MB, so that
+    200,000 users x 300 features fit in memory.
 
-    ``metric="cosine"``: :math:`d = 1 - \\cos(f_i, f_j)`, for real-valued features such as latent factors
-    (an all-zero row has similarity 0 with everything, as in ``sklearn.metrics.pairwise.cosine_similarity``).
-    ``metric="jaccard"``: :math:`d = 1 - |F_i \\cap F_j| / |F_i \\cup F_j|` over the sets of non-zero
-    features, for one-hot features such as genres (two items without any feature count as identical, d = 0).
-    Lists with fewer than two items (after padding) are skipped. Vectorised over all lists at once (a pairwise
-    distance per list from ``sklearn.metrics.pairwise`` would be a Python loop over users); see also the note
-    at the top of this section.
-
-    Parameters
-    ----------
-    recommended : array of int, shape (n_users, >= k)
-        Item indices per user, best first; -1 pads short lists.
-    item_features : 2-D array or scipy.sparse matrix, shape (n_items, n_features)
-        One row per item, rows in the order of the item indices.
-    k : int
-        List length: only the first ``k`` columns are used.
-    metric : {"cosine", "jaccard"}
-        Distance between two items' feature rows.
-
-    Returns
-    -------
-    float
-        Between 0 (every list holds near-identical items) and 1 (cosine on non-negative features, Jaccard),
-        up to 2 for cosine on features with mixed signs.
-
-    Raises
-    ------
-    ValueError
-        On a malformed ``recommended``, a feature matrix that is not 2-D or has fewer rows than the largest
-        item index, an unknown ``metric``, or if no list holds two items.
+    Raises ValueError on malformed lists, features that are not a finite 2-D (n_items, n_features) matrix with
+    a row per index, an unknown ``metric``, or if no list holds two items.
     """
     import scipy.sparse as sp
 
@@ -1559,14 +1460,22 @@ def intra_list_diversity(recommended, item_features, k: int = 10, metric: str = 
     features = item_features.toarray() if sp.issparse(item_features) else np.asarray(item_features)
     if features.ndim != 2:
         raise ValueError(f"item_features must be a 2-D (n_items, n_features) matrix; got shape {features.shape}")
+    features = features.astype(float)
+    if not np.isfinite(features).all():
+        raise ValueError("item_features holds NaN or infinite values; fill them (e.g. with 0) first")
     rec = _top_k_lists(recommended, k, features.shape[0])
-    mask = rec >= 0
-    n_in_list = mask.sum(axis=1)
-    used = n_in_list >= 2
-    if not used.any():
+    rec = rec[(rec >= 0).sum(axis=1) >= 2]
+    if not len(rec):
         raise ValueError("no list holds two or more items, so no pair distance exists; recommend k >= 2 items")
-    rec, mask, n_in_list = rec[used], mask[used], n_in_list[used]
-    rows = features[np.where(mask, rec, 0)].astype(float) * mask[..., None]  # (lists, k, n_features)
+    step = max(1, 2**21 // (rec.shape[1] * max(features.shape[1], rec.shape[1])))
+    return float(np.concatenate([_mean_pair_distance(rec[s:s + step], features, metric)
+                                 for s in range(0, len(rec), step)]).mean())
+
+
+def _mean_pair_distance(rec: np.ndarray, features: np.ndarray, metric: str) -> np.ndarray:
+    """Each list's mean distance over its pairs of items (every list holds at least two)."""
+    mask = rec >= 0
+    rows = features[np.where(mask, rec, 0)] * mask[..., None]  # (lists, k, n_features)
     if metric == "cosine":
         norms = np.linalg.norm(rows, axis=2, keepdims=True)
         unit = np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
@@ -1577,50 +1486,25 @@ def intra_list_diversity(recommended, item_features, k: int = 10, metric: str = 
         size = sets.sum(axis=2)
         union = size[:, :, None] + size[:, None, :] - inter
         distance = 1.0 - np.divide(inter, union, out=np.ones_like(inter), where=union > 0)
-    pair = mask[:, :, None] & mask[:, None, :]
-    pair &= np.triu(np.ones(pair.shape[1:], dtype=bool), k=1)[None]
-    per_list = (distance * pair).sum(axis=(1, 2)) / (n_in_list * (n_in_list - 1) / 2)
-    return float(per_list.mean())
+    pair = mask[:, :, None] & mask[:, None, :] & np.triu(np.ones(rec.shape[1:] * 2, dtype=bool), k=1)[None]
+    n = mask.sum(axis=1)
+    return (distance * pair).sum(axis=(1, 2)) / (n * (n - 1) / 2)
 
 
 def beyond_accuracy_metrics(recommended, interactions, item_features, k: int = 10,
                             metric: str = "jaccard") -> pd.Series:
-    """Coverage, Gini of exposure, novelty and intra-list diversity of one set of top-k lists, in one Series.
-
-    A convenience that calls :func:`catalogue_coverage`, :func:`exposure_gini`, :func:`novelty` and
-    :func:`intra_list_diversity`; the catalogue size is ``interactions.shape[1]``.
-
-    Parameters
-    ----------
-    recommended : array of int, shape (n_users, >= k)
-        Item indices per user, best first; -1 pads short lists.
-    interactions : scipy.sparse matrix or 2-D array, shape (n_train_users, n_items)
-        Training interactions, for the popularity behind novelty.
-    item_features : 2-D array or scipy.sparse matrix, shape (n_items, n_features)
-        Item features for the intra-list diversity.
-    k : int
-        List length.
-    metric : {"jaccard", "cosine"}
-        Distance used by the intra-list diversity (default ``"jaccard"``, for one-hot genres).
-
-    Returns
-    -------
-    pandas.Series
-        ``coverage@k, gini@k, novelty@k, ild@k`` (floats, unrounded).
-
-    Raises
-    ------
-    ValueError
-        As the four functions do, or if ``interactions`` and ``item_features`` disagree on the number of items.
+    """``coverage@k, gini@k, novelty@k, ild@k`` of one set of top-k lists in one Series (unrounded), from
+    :func:`catalogue_coverage`, :func:`exposure_gini`, :func:`novelty` and :func:`intra_list_diversity`; the
+    catalogue size is ``interactions.shape[1]``. Raises ValueError as those do, or if ``interactions`` (user x
+    item) and ``item_features`` (item x feature) disagree on the number of items.
     """
     shape_i, shape_f = np.shape(interactions), np.shape(item_features)
     if len(shape_i) != 2 or len(shape_f) != 2 or shape_i[1] != shape_f[0]:
         raise ValueError(f"interactions (shape {shape_i}) must be user x item and item_features (shape {shape_f}) "
                          "item x feature, for the same catalogue (interactions.shape[1] == item_features.shape[0])")
-    n_items = shape_i[1]
     return pd.Series({
-        f"coverage@{k}": catalogue_coverage(recommended, n_items, k),
-        f"gini@{k}": exposure_gini(recommended, n_items, k),
+        f"coverage@{k}": catalogue_coverage(recommended, shape_i[1], k),
+        f"gini@{k}": exposure_gini(recommended, shape_i[1], k),
         f"novelty@{k}": novelty(recommended, interactions, k),
         f"ild@{k}": intra_list_diversity(recommended, item_features, k, metric),
     })
