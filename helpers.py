@@ -678,8 +678,8 @@ def download_tvmaze_catalog(base_url: str = TVMAZE_URL, *, progress: bool = True
                       stacklevel=2)
     if skipped:
         warnings.warn(f"Left out {len(skipped)} show(s) whose data TVMaze sent in a shape it never uses: "
-                      + "; ".join(skipped[:5]) + ("; ..." if len(skipped) > 5 else "") + ". Every other show is in "
-                      "the catalogue.", stacklevel=2)
+                      + "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+                      + ". Every other show is in the catalogue.", stacklevel=2)
     say(f"Wrote {len(frame):,} shows ({(frame['description'] != '').sum():,} with a summary) from {page} pages to "
         f"{directory.name}/{TVMAZE_CATALOG}. TVMaze data: CC BY-SA 4.0." + (
             "" if complete or not refresh else " The refresh is not finished: the old catalogue stays until a "

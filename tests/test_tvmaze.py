@@ -379,21 +379,26 @@ MALFORMED = {  # one field TVMaze never sends in this shape -> the show is left 
 
 
 @pytest.mark.parametrize("fault", MALFORMED)
-def test_a_malformed_show_is_left_out_with_a_warning_and_the_rest_kept(httpserver, data_dir, sleeps, fault):
-    bad = {**_show(12, "The Real Twelve"), **MALFORMED[fault]}
-    page = [_show(12, "The Real Twelve"), bad, _show(13, "Thirteen")] if fault == "id 12.5" else [
-        _show(11, "Eleven"), bad, _show(13, "Thirteen")]
+def test_each_malformed_shape_is_named(fault):
+    with pytest.raises(ValueError, match=fault.split()[0]):
+        helpers._show_record({**_show(12, "The Real Twelve"), **MALFORMED[fault]})
+
+
+def test_malformed_shows_are_left_out_with_one_warning_and_the_rest_kept(httpserver, data_dir, sleeps):
+    """One page holds a good show 12 and every malformed show; an id of 12.5 used to become 12 and replace it."""
+    page = [_show(12, "The Real Twelve"), *({**_show(12, "Twelve?"), **bad} for bad in MALFORMED.values()),
+            _show(13, "Thirteen")]
     httpserver.expect_request("/shows", query_string=_page_query(0)).respond_with_json(page)
     httpserver.expect_request("/shows", query_string=_page_query(1)).respond_with_data("", status=404)
-    with pytest.warns(UserWarning, match=rf"Left out 1 show\(s\).*page 0, show 1 \(.*{fault.split()[0]}"):
+    with pytest.warns(UserWarning, match=rf"Left out {len(MALFORMED)} show\(s\).*page 0, show 1 \(id 12.5 is not a "
+                                         rf"positive whole number\); page 0, show 2 .*; and {len(MALFORMED) - 5} more\. Every other show"):
         _download(httpserver, sleeps)
     shows = helpers.load_tv_shows("tvmaze").set_index("id")
-    assert list(shows.index) == ([12, 13] if fault == "id 12.5" else [11, 13])
-    if fault == "id 12.5":
-        assert shows.loc[12, "name"] == "The Real Twelve"  # 12.5 neither became 12 nor replaced it
+    assert list(shows.index) == [12, 13] and shows.loc[12, "name"] == "The Real Twelve"
     # The page is cached: a later run reads it again, warns again, and does not fail.
-    with pytest.warns(UserWarning, match="Left out 1 show"):
+    with pytest.warns(UserWarning, match=f"Left out {len(MALFORMED)} show"):
         _download(httpserver, sleeps)
+    assert _requested_pages(httpserver) == [0, 1, 1]
 
 
 @pytest.mark.parametrize(("change", "column", "value"), [
