@@ -7,7 +7,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -78,15 +77,9 @@ def test_every_notebook_exports_as_slides(tmp_path):
         assert "Reveal.initialize" in html and "<section" in html
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_jupyter_lab_serves_the_notebooks(tmp_path):
+def test_jupyter_lab_serves_the_notebooks(tmp_path, closed_port):
     """The main job, `jupyter lab notebooks/`, on 127.0.0.1 with a token: the REST API lists the notebooks."""
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = closed_port, secrets.token_hex(16)
     env_dirs = {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "notebooks/", "--no-browser", "--ServerApp.ip=127.0.0.1",

@@ -9,7 +9,7 @@ import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS, which implicit uses,
 import scipy.sparse
 from threadpoolctl import threadpool_limits
 
-from helpers import SEED, load_movielens_100k, ranking_metrics
+from helpers import SEED, ranking_metrics
 
 # Three users, six items. User 0 has 3 test items, user 1 has 1, user 2 has none (so it is skipped).
 TEST = scipy.sparse.csr_matrix(np.array([
@@ -80,6 +80,10 @@ def test_accepts_coo_and_sparse_arrays():
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"definition": "recsys"}, "definition must be"),
     ({"k": 0}, "k must be a positive integer"),
+    ({"k": True}, "k must be a positive integer"),
+    ({"k": 2.0}, "k must be a positive integer"),
+    ({"test": TEST.multiply(np.array([[np.nan, 1, 1, 1, 1, 1]]))}, "test stores NaN"),
+    ({"test": scipy.sparse.csr_matrix((0, 6)), "recommended": np.zeros((0, 4), dtype=int)}, "test has no users"),
     ({"k": 6}, "fewer than k=6"),
     ({"recommended": RECS[:2]}, "2 rows but test has 3 users"),
     ({"recommended": RECS.astype(float)}, "2-D integer array"),
@@ -101,12 +105,12 @@ def test_bad_input_raises_with_advice(kwargs, message):
 
 
 @pytest.fixture(scope="module")
-def fitted():
+def fitted(movielens):
     from implicit.cpu.als import AlternatingLeastSquares
     from implicit.cpu.bpr import BayesianPersonalizedRanking
     from implicit.evaluation import train_test_split
 
-    ratings, _, _ = load_movielens_100k(verbose=False)
+    ratings = movielens[0]
     liked = ratings[ratings["rating"] >= 4]
     user_items = scipy.sparse.csr_matrix(
         (np.ones(len(liked), dtype=np.float32), (liked["user_id"] - 1, liked["item_id"] - 1)),

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import CV_STRATEGIES, SPLIT_STRATEGIES, cv_folds, load_movielens_100k, split_by, split_ratings
+from helpers import CV_STRATEGIES, SPLIT_STRATEGIES, cv_folds, split_by, split_ratings
 
 
 def _kwargs(strategy: str) -> dict:
@@ -37,8 +37,8 @@ def _pairs(frame: pd.DataFrame) -> set[tuple[int, int]]:
 
 
 @pytest.fixture(scope="module")
-def ratings() -> pd.DataFrame:
-    return load_movielens_100k(verbose=False)[0]
+def ratings(movielens) -> pd.DataFrame:
+    return movielens[0]
 
 
 @pytest.fixture
@@ -161,20 +161,27 @@ def test_leave_last_k_is_deterministic(small):
 # --------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("strategy", ["random", "user", "", "PAIRS"])
+@pytest.mark.parametrize("strategy", ["random", "user", "", "PAIRS", 3])
 def test_unknown_strategy_raises(small, strategy):
-    with pytest.raises(ValueError, match="strategy must be one of"):
+    with pytest.raises(ValueError, match="by must be one of"):
         split_by(small, strategy)
 
 
-@pytest.mark.parametrize("test_size", [0.0, 1.0, -0.1, 1.5, 5, True, "0.2", np.nan])
+def test_by_is_the_strategy_and_strategy_its_old_name(small):
+    assert split_by(small, by="users")[1].equals(split_by(small, strategy="users")[1])
+    assert split_by(small)[1].equals(split_by(small, "pairs")[1])  # like cv_folds, "pairs" by default
+    with pytest.raises(ValueError, match="give the strategy once"):
+        split_by(small, "users", strategy="items")
+
+
+@pytest.mark.parametrize("test_size", [0.0, 1.0, -0.1, 1.5, 5, True, "0.2", np.nan, np.inf, 0.2j])
 @pytest.mark.parametrize("strategy", ["pairs", "users", "items", "time"])
 def test_bad_test_size_raises(small, strategy, test_size):
     with pytest.raises(ValueError, match="test_size must be a float strictly between 0 and 1"):
         split_by(small, strategy, test_size=test_size)
 
 
-@pytest.mark.parametrize("k", [0, -1, 1.5, True, "2"])
+@pytest.mark.parametrize("k", [0, -1, 1.5, True, "2", np.float64(2.0)])
 def test_bad_k_raises(small, k):
     with pytest.raises(ValueError, match="k must be a positive integer"):
         split_by(small, "last_k", k=k)
@@ -191,6 +198,55 @@ def test_mixed_up_arguments_raise(small):
 def test_missing_timestamp_column_raises(small, strategy):
     with pytest.raises(ValueError, match="timestamp"):
         split_by(small.drop(columns="timestamp"), strategy)
+
+
+@pytest.mark.parametrize("strategy", ["pairs", "users", "items", "time"])
+def test_a_numpy_float32_test_size_works_like_a_float(small, strategy):
+    """np.float32(0.2) passed the old check and then failed inside scikit-learn."""
+    train, test = split_by(small, strategy, test_size=np.float32(0.3))
+    assert len(train) + len(test) == len(small) and len(test) > 0
+
+
+@pytest.mark.parametrize("strategy", SPLIT_STRATEGIES)
+def test_repeated_pairs_are_refused_by_every_strategy(small, strategy):
+    """A (user, item) pair rated twice could land in train and test at once."""
+    twice = pd.concat([small, small.iloc[[2]]], ignore_index=True)
+    with pytest.raises(ValueError, match=r"2 rows repeat a \(user, item\) pair, e.g. user 1 and item 12.*drop_duplicates"):
+        split_by(twice, strategy, **_kwargs(strategy))
+
+
+@pytest.mark.parametrize("strategy", SPLIT_STRATEGIES)
+@pytest.mark.parametrize("column, value", [("user_id", np.nan), ("item_id", np.nan), ("timestamp", np.nan),
+                                           ("timestamp", np.inf)])
+def test_missing_ids_or_times_are_refused_naming_the_row(small, strategy, column, value):
+    """A NaN timestamp used to count as each user's latest rating under last_k."""
+    if column == "timestamp" and strategy not in ("time", "last_k"):
+        return  # these strategies do not read the timestamp
+    bad = small.astype({column: float})
+    bad.loc[5, column] = value
+    with pytest.raises(ValueError, match=rf"1 row\(s\) have no usable {column}, e.g. row 5 .*dropna"):
+        split_by(bad, strategy, **_kwargs(strategy))
+
+
+@pytest.mark.parametrize("strategy", SPLIT_STRATEGIES)
+def test_an_empty_frame_is_refused(small, strategy):
+    with pytest.raises(ValueError, match="empty frame"):
+        split_by(small.iloc[:0], strategy, **_kwargs(strategy))
+
+
+@pytest.mark.parametrize("ratings", [None, [(1, 2)], np.zeros((3, 2))])
+def test_something_other_than_a_frame_is_refused(ratings):
+    with pytest.raises(ValueError, match="needs a DataFrame of ratings"):
+        split_by(ratings, "pairs")
+    with pytest.raises(ValueError, match="needs a DataFrame of ratings"):
+        split_ratings(ratings)
+
+
+def test_split_ratings_checks_like_split_by(small):
+    with pytest.raises(ValueError, match="repeat a"):
+        split_ratings(pd.concat([small, small.iloc[[0]]]))
+    with pytest.raises(ValueError, match="test_size must be a float"):
+        split_ratings(small, test_size=3)
 
 
 def test_time_split_that_would_leave_train_empty_raises():
@@ -224,10 +280,23 @@ def test_cv_folds_are_deterministic_given_a_seed(small):
     assert all(a[1].equals(b[1]) for a, b in zip(first, again, strict=True))
 
 
-def test_cv_folds_bad_arguments_raise(small):
-    with pytest.raises(ValueError, match="by must be one of"):
-        cv_folds(small, by="time")
-    with pytest.raises(ValueError, match="n_splits must be an integer from 2 to 4"):
-        cv_folds(small, by="users", n_splits=5)  # only four users
-    with pytest.raises(ValueError, match="n_splits"):
-        cv_folds(small, by="pairs", n_splits=1)
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"by": "time"}, "by must be one of"),
+    ({"by": "users", "n_splits": 5}, r"n_splits \(at most the number of users, 4\) must be an integer from 2 to 4"),
+    ({"by": "pairs", "n_splits": 1}, "n_splits .* must be an integer from 2 to 14"),
+    ({"by": "pairs", "n_splits": 2.0}, "n_splits .* must be an integer"),
+    ({"by": "pairs", "n_splits": True}, "n_splits .* must be an integer"),
+])
+def test_cv_folds_bad_arguments_raise(small, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cv_folds(small, **kwargs)
+
+
+@pytest.mark.parametrize("by", CV_STRATEGIES)
+def test_cv_folds_refuse_repeated_pairs_missing_ids_and_empty_frames(small, by):
+    with pytest.raises(ValueError, match="repeat a"):
+        cv_folds(pd.concat([small, small.iloc[[0]]], ignore_index=True), by=by, n_splits=2)
+    with pytest.raises(ValueError, match="no usable item_id"):
+        cv_folds(small.assign(item_id=small["item_id"].where(small.index != 3)), by=by, n_splits=2)
+    with pytest.raises(ValueError, match="empty frame"):
+        cv_folds(small.iloc[:0], by=by, n_splits=2)

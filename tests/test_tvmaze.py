@@ -1,15 +1,17 @@
-"""TV-show catalogues: the TVMaze downloader against a real local HTTP server, and load_tv_shows on both sources.
+"""TV-show catalogues: the TVMaze downloader against real local HTTP servers, and load_tv_shows on both sources.
 
-The server (pytest-httpserver on localhost, i.e. 127.0.0.1) serves TVMaze-shaped index pages: the same nested
-objects the real API sends (network / webChannel / rating / image / externals / _links). No test sleeps for real:
-the downloader's ``sleep`` is a recorder and its rate limit is off, so the waits it *would* take are asserted
-instead. ``RECSYS_DATA_DIR`` points at a temporary folder, so the real data/ is never touched.
+The server (pytest-httpserver on 127.0.0.1, or a raw socket for silence and trickles) serves TVMaze-shaped index
+pages: the nested objects the real API sends (network / webChannel / rating / image / externals / _links), then
+the faults: retries, Retry-After, endless or repeated pages, malformed shows, bad caches. No test sleeps for
+real: the downloader's ``sleep`` is a recorder, so the waits it *would* take are asserted instead.
+``RECSYS_DATA_DIR`` points at a temporary folder, so the real data/ is never touched.
 """
 
 from __future__ import annotations
 
 import json
-import socket
+import os
+import time
 
 import numpy as np
 import pandas as pd
@@ -109,22 +111,28 @@ def _requested_pages(httpserver) -> list[int]:
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    directory = tmp_path / "data"
-    monkeypatch.setenv(helpers.DATA_DIR_ENV, str(directory))
-    return directory
-
-
-@pytest.fixture
 def sleeps() -> list[float]:
     return []
 
 
-def _download(httpserver, sleeps, **kwargs):
+def _download(server, sleeps, **kwargs):
+    """Run the downloader against ``server`` (an httpserver or a URL) with a recorder for sleep, no rate limit."""
     options = {"progress": False, "min_interval": 0.0, "backoff": 0.01, "max_retries": 3, "timeout": (2, 2),
                "sleep": sleeps.append}
     options.update(kwargs)
-    return helpers.download_tvmaze_catalog(httpserver.url_for("/").rstrip("/"), **options)
+    url = server.url_for("/").rstrip("/") if hasattr(server, "url_for") else server
+    return helpers.download_tvmaze_catalog(url, **options)
+
+
+def _ids() -> list[int]:
+    return helpers.load_tv_shows("tvmaze")["id"].tolist()
+
+
+ALL_IDS = [1, 2, 4, 250, 251, 500, 502]
+
+
+def _files(directory) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 # --------------------------------------------------------------------------------------------------- download
@@ -136,13 +144,12 @@ def test_three_pages_then_404_gives_every_show(httpserver, data_dir, sleeps, cap
     assert path == data_dir / "tvmaze_shows.csv"
     assert _requested_pages(httpserver) == [0, 1, 2, 3]
     assert sorted(p.name for p in (data_dir / "tvmaze_pages").iterdir()) == [
-        "page_0000.json", "page_0001.json", "page_0002.json"]
+        "base_url.txt", "page_0000.json", "page_0001.json", "page_0002.json"]
     assert not [p for p in data_dir.rglob(".*")]  # no temporary files left behind
     assert capsys.readouterr() == ("", "")  # progress=False is silent: no lines, no bar
 
     shows = helpers.load_tv_shows("tvmaze")
-    assert shows["id"].tolist() == [1, 2, 4, 250, 251, 500, 502]
-    assert len(shows) == N_SHOWS
+    assert shows["id"].tolist() == ALL_IDS
     kirby = shows.set_index("name").loc["Kirby Buckets"]
     assert kirby["network"] == "Netflix"  # web channel when there is no network
     assert kirby["type"] == "Animation"
@@ -161,30 +168,175 @@ def test_progress_prints_a_few_lines_when_asked(httpserver, data_dir, sleeps, ca
     captured = capsys.readouterr()
     lines = captured.out.strip().splitlines()
     assert len(lines) == 2  # an opening line and a closing line; the bar itself goes to stderr
+    assert "each page may take 60 s at most" in lines[0]
     assert "TVMaze pages: " in captured.err and "3page" in captured.err and "shows=7" in captured.err
     assert "Wrote 7 shows (6 with a summary) from 3 pages" in lines[-1]
     assert "CC BY-SA 4.0" in lines[-1]
 
 
-def test_429_waits_for_retry_after_then_succeeds(httpserver, data_dir, sleeps):
+def test_the_rate_limit_spaces_requests(httpserver, data_dir, sleeps):
+    _serve(httpserver)
+    _download(httpserver, sleeps, min_interval=0.2)
+    assert len(sleeps) == 3 and all(0.05 < s <= 0.2 for s in sleeps)  # before pages 1, 2 and 3
+
+
+# --------------------------------------------------------------------------------------------------- retries
+
+
+def test_429_waits_for_retry_after_and_says_so(httpserver, data_dir, sleeps, capsys):
     httpserver.expect_oneshot_request("/shows", query_string=_page_query(1)).respond_with_data(
         "Too Many Requests", status=429, headers={"Retry-After": "7"})
     _serve(httpserver)
-    _download(httpserver, sleeps)
+    _download(httpserver, sleeps, progress=True)
     assert _requested_pages(httpserver) == [0, 1, 1, 2, 3]
     assert sleeps == [7.0]  # the server's wait, not the back-off
-    assert len(helpers.load_tv_shows("tvmaze")) == N_SHOWS
+    assert "TVMaze page 1: HTTP 429; trying again in 7.0 s (retry 1 of 3)" in capsys.readouterr().out
+    assert _ids() == ALL_IDS
 
 
-def test_500_is_retried_with_growing_back_off(httpserver, data_dir, sleeps):
-    for _ in range(2):
-        httpserver.expect_oneshot_request("/shows", query_string=_page_query(0)).respond_with_data(
-            "oops", status=500)
+def test_500_is_retried_with_urllib3s_growing_back_off(httpserver, data_dir, sleeps):
+    for _ in range(3):
+        httpserver.expect_oneshot_request("/shows", query_string=_page_query(0)).respond_with_data("oops", status=500)
     _serve(httpserver)
     _download(httpserver, sleeps, backoff=0.01)
-    assert _requested_pages(httpserver) == [0, 0, 0, 1, 2, 3]
-    assert sleeps == pytest.approx([0.01, 0.02])
-    assert len(helpers.load_tv_shows("tvmaze")) == N_SHOWS
+    assert _requested_pages(httpserver) == [0, 0, 0, 0, 1, 2, 3]
+    assert sleeps == pytest.approx([0.0, 0.02, 0.04])  # urllib3: 0, then backoff * 2 ** (n - 1)
+    assert _ids() == ALL_IDS
+
+
+@pytest.mark.parametrize("header", ["86400", "121", "Wed, 21 Oct 2099 07:28:00 GMT"])
+def test_a_retry_after_beyond_the_cap_stops_at_once_and_keeps_the_cache(httpserver, data_dir, sleeps, header):
+    httpserver.expect_request("/shows", query_string=_page_query(0)).respond_with_json(PAGES[0])
+    httpserver.expect_request("/shows", query_string=_page_query(1)).respond_with_data(
+        "slow down", status=429, headers={"Retry-After": header})
+    with pytest.raises(RuntimeError, match=r"page 1 .*asks us to wait \d+ s \(Retry-After\), longer than the 120 s"
+                                           r".*Pages 0-0 are cached.*resumes from this page"):
+        _download(httpserver, sleeps)
+    assert sleeps == []  # no day-long sleep
+    assert sorted(p.name for p in (data_dir / "tvmaze_pages").glob("page_*")) == ["page_0000.json"]
+
+
+@pytest.mark.parametrize("header", ["nan", "inf", "-inf", "soon", "-5", "1e3", "", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_a_garbled_or_past_retry_after_falls_back_to_the_back_off(httpserver, data_dir, sleeps, header):
+    httpserver.expect_oneshot_request("/shows", query_string=_page_query(0)).respond_with_data(
+        "Too Many Requests", status=429, headers={"Retry-After": header})
+    _serve(httpserver)
+    _download(httpserver, sleeps, min_interval=0.0)
+    assert sleeps == [0.0]  # the first back-off (urllib3's is 0); a date in the past means "now"
+    assert _ids() == ALL_IDS
+
+
+def test_an_interrupted_download_resumes_without_refetching(httpserver, data_dir, sleeps):
+    for number in (0, 1):
+        httpserver.expect_request("/shows", query_string=_page_query(number)).respond_with_json(PAGES[number])
+    httpserver.expect_request("/shows", query_string=_page_query(2)).respond_with_data("down", status=503)
+    with pytest.raises(RuntimeError, match=r"page 2 .*still HTTP 503 after 3 retries.*resumes from this page"):
+        _download(httpserver, sleeps, max_retries=3)
+    assert _requested_pages(httpserver) == [0, 1, 2, 2, 2, 2]
+    assert not (data_dir / "tvmaze_shows.csv").exists()
+    httpserver.clear()  # the server is fixed
+    _serve(httpserver)
+    _download(httpserver, sleeps)
+    assert _requested_pages(httpserver) == [2, 3]  # pages 0 and 1 came from the cache
+    assert _ids() == ALL_IDS
+
+
+def test_an_unreachable_server_is_retried_then_reported(data_dir, sleeps, closed_port):
+    with pytest.raises(RuntimeError, match=r"page 0 .*\(NewConnectionError\) after 2 retries.*connection and base_url"):
+        _download(f"http://127.0.0.1:{closed_port}", sleeps, max_retries=2)
+    assert sleeps == pytest.approx([0.0, 0.02])
+
+
+def test_a_silent_server_costs_one_page_deadline_and_says_what_it_waited_for(silent_server, data_dir, sleeps,
+                                                                             capsys):
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"page 0 .*(no time is left for another try within the page's deadline|"
+                                           r"ReadTimeoutError)"):
+        _download(silent_server, sleeps, timeout=(1, 0.2), page_deadline=0.5, max_retries=10, progress=True)
+    assert time.monotonic() - start < 5
+    assert "ReadTimeoutError; trying again in" in capsys.readouterr().out
+
+
+def test_a_trickling_server_is_cut_off_at_the_page_deadline(trickle_server, data_dir, sleeps):
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"page 0 .*did not arrive within 0.5 s \(the server sends too slowly\)"):
+        _download(trickle_server, sleeps, page_deadline=0.5)
+    assert time.monotonic() - start < 5
+    assert not (data_dir / "tvmaze_shows.csv").exists()
+
+
+def test_a_body_that_does_not_decode_names_the_page(httpserver, data_dir, sleeps):
+    httpserver.expect_request("/shows").respond_with_data(b"this is not gzip", headers={"Content-Encoding": "gzip"},
+                                                          content_type="application/json")
+    with pytest.raises(RuntimeError, match=r"page 0 .*broke off or does not decode \(DecodeError\)"):
+        _download(httpserver, sleeps)
+
+
+def test_a_redirect_loop_names_the_page(httpserver, data_dir, sleeps):
+    httpserver.expect_request("/shows").respond_with_data("", status=302, headers={"Location": "/shows?page=0"})
+    with pytest.raises(RuntimeError, match=r"page 0 .*redirects in a loop \(TooManyRedirects\); check base_url"):
+        _download(httpserver, sleeps)
+
+
+def test_404_on_the_first_page_and_other_http_errors_are_clear(httpserver, data_dir, sleeps):
+    httpserver.expect_request("/shows").respond_with_data("nope", status=404)
+    with pytest.raises(RuntimeError, match="no shows at all.*base_url"):
+        _download(httpserver, sleeps)
+    httpserver.clear()
+    httpserver.expect_request("/shows").respond_with_data("forbidden", status=403)
+    with pytest.raises(RuntimeError, match="page 0 .* HTTP 403; check base_url"):
+        _download(httpserver, sleeps)
+    assert _requested_pages(httpserver) == [0]  # a 403 is not retried
+    assert not (data_dir / "tvmaze_shows.csv").exists()
+
+
+# --------------------------------------------------------------------------------------------------- where to stop
+
+
+def test_an_empty_page_is_the_end(httpserver, data_dir, sleeps):
+    for number, shows in enumerate([*PAGES, []]):
+        httpserver.expect_request("/shows", query_string=_page_query(number)).respond_with_json(shows)
+    httpserver.expect_request("/shows").respond_with_json([])  # "200 []" for every later page, forever
+    _download(httpserver, sleeps)
+    assert _requested_pages(httpserver) == [0, 1, 2, 3]
+    assert _ids() == ALL_IDS
+    assert not (data_dir / "tvmaze_pages" / "page_0003.json").exists()  # the empty page is not cached
+
+
+def test_a_server_that_ignores_the_page_number_stops_at_the_first_repeat(httpserver, data_dir, sleeps):
+    httpserver.expect_request("/shows").respond_with_json(PAGES[0])
+    with pytest.warns(UserWarning, match="page 1 holds no show id that earlier pages lacked"):
+        _download(httpserver, sleeps)
+    assert _requested_pages(httpserver) == [0, 1]
+    assert _ids() == [1, 2, 4]
+    assert sorted(p.name for p in (data_dir / "tvmaze_pages").glob("page_*")) == ["page_0000.json"]
+
+
+def test_a_server_that_never_ends_is_stopped_at_the_page_cap(httpserver, data_dir, sleeps, monkeypatch):
+    monkeypatch.setattr(helpers, "TVMAZE_MAX_PAGES", 3)
+    for number in range(5):
+        httpserver.expect_request("/shows", query_string=_page_query(number)).respond_with_json(
+            [_show(1000 * number + 1, f"Show {number}")])
+    with pytest.raises(RuntimeError, match="sent 3 pages without reaching the end"):
+        _download(httpserver, sleeps)
+    assert _requested_pages(httpserver) == [0, 1, 2]
+    assert not (data_dir / "tvmaze_shows.csv").exists()
+
+
+def test_max_pages_asks_for_at_most_that_many_and_never_shrinks_the_catalogue(httpserver, data_dir, sleeps):
+    _serve(httpserver)
+    _download(httpserver, sleeps, max_pages=1)
+    assert _ids() == [1, 2, 4]
+    _download(httpserver, sleeps, max_pages=1)  # goes on from the cache: one more page
+    assert _ids() == [1, 2, 4, 250, 251]
+    _download(httpserver, sleeps)
+    assert _ids() == ALL_IDS
+    _download(httpserver, sleeps, max_pages=1)  # after a full download: still every show
+    assert _ids() == ALL_IDS
+    assert _requested_pages(httpserver) == [0, 1, 2, 3, 3]
+
+
+# --------------------------------------------------------------------------------------------------- bad pages
 
 
 def test_malformed_json_names_the_page_and_writes_no_catalogue(httpserver, data_dir, sleeps):
@@ -194,76 +346,131 @@ def test_malformed_json_names_the_page_and_writes_no_catalogue(httpserver, data_
     with pytest.raises(ValueError, match=r"TVMaze page 1 .*/shows\?page=1.* is not valid JSON"):
         _download(httpserver, sleeps)
     assert not (data_dir / "tvmaze_shows.csv").exists()
-    assert sorted(p.name for p in (data_dir / "tvmaze_pages").iterdir()) == ["page_0000.json"]  # bad page not kept
+    assert sorted(p.name for p in (data_dir / "tvmaze_pages").glob("page_*")) == ["page_0000.json"]  # not kept
     assert not [p for p in data_dir.rglob(".*")]
 
 
-def test_json_that_is_not_a_list_of_shows_is_refused(httpserver, data_dir, sleeps):
-    httpserver.expect_request("/shows", query_string=_page_query(0)).respond_with_json({"message": "hello"})
+@pytest.mark.parametrize("body", [{"message": "hello"}, [1, 2, 3], ["a show"], "shows", None])
+def test_json_that_is_not_a_list_of_shows_is_refused(httpserver, data_dir, sleeps, body):
+    httpserver.expect_request("/shows", query_string=_page_query(0)).respond_with_json(body)
     with pytest.raises(ValueError, match="TVMaze page 0 .* not a list of shows"):
         _download(httpserver, sleeps)
     assert not (data_dir / "tvmaze_shows.csv").exists()
 
 
-def test_a_failed_run_never_replaces_an_existing_catalogue(httpserver, data_dir, sleeps):
+def test_invalid_utf8_is_refused(httpserver, data_dir, sleeps):
+    httpserver.expect_request("/shows").respond_with_data(b'[{"id": 1, "name": "\xff"}]',
+                                                          content_type="application/json")
+    with pytest.raises(ValueError, match="page 0 .* is not valid JSON"):
+        _download(httpserver, sleeps)
+
+
+MALFORMED = {  # one field TVMaze never sends in this shape -> the show is left out, with a warning naming it
+    "id 12.5": {"id": 12.5}, "id null": {"id": None}, "id text": {"id": "abc"}, "id true": {"id": True},
+    "id negative": {"id": -3}, "id zero": {"id": 0}, "id a list": {"id": [1]}, "id too big": {"id": 2**63},
+    "name a number": {"name": 42}, "type a dict": {"type": {"x": 1}}, "language a list": {"language": ["en"]},
+    "genres a number": {"genres": 5}, "genres with a number": {"genres": ["Drama", 3]},
+    "network a number": {"network": 5}, "network name a list": {"network": {"name": ["BBC"]}},
+    "rating text": {"rating": "high"}, "rating average text": {"rating": {"average": "8"}},
+    "rating infinite": {"rating": {"average": float("inf")}}, "rating true": {"rating": True},
+    "weight 90.5": {"weight": 90.5}, "weight text": {"weight": "90"}, "summary a list": {"summary": ["a"]},
+    "premiered a number": {"premiered": 2010},
+}
+
+
+@pytest.mark.parametrize("fault", MALFORMED)
+def test_each_malformed_shape_is_named(fault):
+    with pytest.raises(ValueError, match=fault.split()[0]):
+        helpers._show_record({**_show(12, "The Real Twelve"), **MALFORMED[fault]})
+
+
+def test_malformed_shows_are_left_out_with_one_warning_and_the_rest_kept(httpserver, data_dir, sleeps):
+    """One page holds a good show 12 and every malformed show; an id of 12.5 used to become 12 and replace it."""
+    page = [_show(12, "The Real Twelve"), *({**_show(12, "Twelve?"), **bad} for bad in MALFORMED.values()),
+            _show(13, "Thirteen")]
+    httpserver.expect_request("/shows", query_string=_page_query(0)).respond_with_json(page)
+    httpserver.expect_request("/shows", query_string=_page_query(1)).respond_with_data("", status=404)
+    with pytest.warns(UserWarning, match=rf"Left out {len(MALFORMED)} show\(s\).*page 0, show 1 \(id 12.5 is not a "
+                                         rf"positive whole number\); page 0, show 2 .*; and {len(MALFORMED) - 5} more\. Every other show"):
+        _download(httpserver, sleeps)
+    shows = helpers.load_tv_shows("tvmaze").set_index("id")
+    assert list(shows.index) == [12, 13] and shows.loc[12, "name"] == "The Real Twelve"
+    # The page is cached: a later run reads it again, warns again, and does not fail.
+    with pytest.warns(UserWarning, match=f"Left out {len(MALFORMED)} show"):
+        _download(httpserver, sleeps)
+    assert _requested_pages(httpserver) == [0, 1, 1]
+
+
+@pytest.mark.parametrize(("change", "column", "value"), [
+    ({"genres": "Drama"}, "genres", "Drama"),  # one string, not ["D", "r", "a", "m", "a"]
+    ({"network": "BBC Two"}, "network", "BBC Two"),  # a bare name, not an object
+    ({"rating": 7.5}, "rating", 7.5),  # a bare number, not {"average": 7.5}
+    ({"rating": {"average": float("nan")}}, "rating", None),  # NaN: no rating
+    ({"summary": "<p>Caf\ud800 society</p>"}, "description", "Caf\ufffd society"),  # a lone surrogate
+    ({"name": "Lone \udfff"}, "name", "Lone \ufffd"),
+])
+def test_shapes_tvmaze_could_send_are_read_correctly(httpserver, data_dir, sleeps, change, column, value):
+    httpserver.expect_request("/shows", query_string=_page_query(0)).respond_with_data(
+        json.dumps([{**_show(7, "Seven"), **change}]), content_type="application/json")
+    httpserver.expect_request("/shows", query_string=_page_query(1)).respond_with_data("", status=404)
+    _download(httpserver, sleeps)
+    got = helpers.load_tv_shows("tvmaze").set_index("id").loc[7, column]
+    assert pd.isna(got) if value is None else got == value
+
+
+# --------------------------------------------------------------------------------------------------- the cache
+
+
+def test_a_failed_refresh_changes_nothing(httpserver, data_dir, sleeps):
     _serve(httpserver)
     _download(httpserver, sleeps)
-    before = (data_dir / "tvmaze_shows.csv").read_bytes()
+    before = _files(data_dir)
     httpserver.clear()
     httpserver.expect_request("/shows").respond_with_data("[{]", content_type="application/json")
     with pytest.raises(ValueError, match="page 0"):
         _download(httpserver, sleeps, refresh=True)
-    assert (data_dir / "tvmaze_shows.csv").read_bytes() == before
+    assert {k: v for k, v in _files(data_dir).items() if ".refresh" not in k} == before  # pages and catalogue
+    assert _ids() == ALL_IDS
 
 
-def test_interrupted_download_resumes_without_refetching(httpserver, data_dir, sleeps):
-    for number in (0, 1):
-        httpserver.expect_request("/shows", query_string=_page_query(number)).respond_with_json(PAGES[number])
-    httpserver.expect_request("/shows", query_string=_page_query(2)).respond_with_data("down", status=503)
-    with pytest.raises(RuntimeError, match=r"page 2 .* after 3 retries.*resumes from this page"):
-        _download(httpserver, sleeps, max_retries=3)
-    assert _requested_pages(httpserver) == [0, 1, 2, 2, 2, 2]
-    assert sleeps == pytest.approx([0.01, 0.02, 0.04])
-    assert not (data_dir / "tvmaze_shows.csv").exists()
-
-    httpserver.clear()  # the server is fixed
+def test_a_refresh_replaces_the_pages_only_when_it_reaches_the_end_and_resumes(httpserver, data_dir, sleeps):
     _serve(httpserver)
     _download(httpserver, sleeps)
-    assert _requested_pages(httpserver) == [2, 3]  # pages 0 and 1 came from the cache
-    assert helpers.load_tv_shows("tvmaze")["id"].tolist() == [1, 2, 4, 250, 251, 500, 502]
-
-
-def test_max_pages_stops_early_and_refresh_forgets_the_cache(httpserver, data_dir, sleeps):
-    _serve(httpserver)
-    _download(httpserver, sleeps, max_pages=1)
-    assert helpers.load_tv_shows("tvmaze")["id"].tolist() == [1, 2, 4]
-    _download(httpserver, sleeps, refresh=True)
-    assert _requested_pages(httpserver) == [0, 0, 1, 2, 3]
-    assert len(helpers.load_tv_shows("tvmaze")) == N_SHOWS
-    with pytest.raises(ValueError, match="max_pages must be at least 1"):
-        _download(httpserver, sleeps, max_pages=0)
-
-
-def test_404_on_the_first_page_and_other_http_errors_are_clear(httpserver, data_dir, sleeps):
-    httpserver.expect_request("/shows").respond_with_data("nope", status=404)
-    with pytest.raises(RuntimeError, match="no shows at all.*base_url"):
-        _download(httpserver, sleeps)
     httpserver.clear()
-    httpserver.expect_request("/shows").respond_with_data("forbidden", status=403)
-    with pytest.raises(RuntimeError, match="page 0 .* HTTP 403"):
+    newer = [PAGES[0], PAGES[1], [*PAGES[2], _show(503, "New Show")]]
+    for number in (0, 1):
+        httpserver.expect_request("/shows", query_string=_page_query(number)).respond_with_json(newer[number])
+    httpserver.expect_request("/shows", query_string=_page_query(2)).respond_with_data("down", status=503)
+    with pytest.raises(RuntimeError, match="page 2"):
+        _download(httpserver, sleeps, refresh=True, max_retries=0)
+    assert _ids() == ALL_IDS  # the old catalogue and pages still serve
+    httpserver.clear()
+    _serve(httpserver, newer)
+    _download(httpserver, sleeps, refresh=True)
+    assert _requested_pages(httpserver) == [2, 3]  # the refresh resumed where it stopped
+    assert _ids() == [*ALL_IDS, 503]
+    assert not (data_dir / "tvmaze_pages.refresh").exists()
+    assert sorted(p.name for p in (data_dir / "tvmaze_pages").glob("page_*")) == [
+        "page_0000.json", "page_0001.json", "page_0002.json"]
+
+
+def test_pages_from_another_base_url_are_never_mixed_in(httpserver, data_dir, sleeps):
+    _serve(httpserver)
+    _download(httpserver, sleeps)
+    alias = httpserver.url_for("/").rstrip("/").replace("localhost", "127.0.0.1")
+    assert alias != httpserver.url_for("/").rstrip("/")
+    with pytest.raises(ValueError, match=r"come from http://localhost:\d+, not http://127.0.0.1.*refresh=True"):
+        _download(alias, sleeps)
+    _download(alias, sleeps, refresh=True)  # replaces them; nothing from the first server is kept
+    assert (data_dir / "tvmaze_pages" / "base_url.txt").read_text() == alias
+
+
+def test_pages_cached_before_the_source_was_recorded_count_as_tvmazes(httpserver, data_dir, sleeps):
+    (data_dir / "tvmaze_pages").mkdir(parents=True)
+    (data_dir / "tvmaze_pages" / "page_0000.json").write_text(json.dumps(PAGES[0]))
+    _serve(httpserver)
+    with pytest.raises(ValueError, match=f"come from {helpers.TVMAZE_URL}"):
         _download(httpserver, sleeps)
-    assert _requested_pages(httpserver) == [0]  # a 403 is not retried
-    assert not (data_dir / "tvmaze_shows.csv").exists()
-
-
-def test_unreachable_server_is_retried_then_reported(data_dir, sleeps):
-    with socket.socket() as probe:  # a port that nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with pytest.raises(RuntimeError, match=r"page 0 .* \(ConnectionError\) after 2 retries"):
-        helpers.download_tvmaze_catalog(f"http://127.0.0.1:{port}", progress=False, min_interval=0.0,
-                                        backoff=0.01, max_retries=2, timeout=(2, 2), sleep=sleeps.append)
-    assert sleeps == pytest.approx([0.01, 0.02])
 
 
 def test_a_corrupt_cached_page_is_fetched_again(httpserver, data_dir, sleeps):
@@ -272,28 +479,62 @@ def test_a_corrupt_cached_page_is_fetched_again(httpserver, data_dir, sleeps):
     (data_dir / "tvmaze_pages" / "page_0001.json").write_text('[{"id": 250, "na')  # e.g. edited by hand
     _download(httpserver, sleeps)
     assert _requested_pages(httpserver) == [0, 1, 2, 3, 1, 3]
-    assert len(helpers.load_tv_shows("tvmaze")) == N_SHOWS
+    assert _ids() == ALL_IDS
 
 
-def test_rate_limiter_spaces_calls():
-    now = [0.0]
-    waited: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waited.append(seconds)
-        now[0] += seconds
-
-    limiter = helpers._RateLimiter(0.5, clock=lambda: now[0], sleep=sleep)
-    for at in (0.0, 0.1, 1.0, 1.2):  # the caller's own work moves the clock on between calls
-        now[0] = max(now[0], at)
-        limiter.wait()
-    assert waited == pytest.approx([0.4, 0.3])  # 0.1 -> 0.5, then 1.2 -> 1.5
+def test_a_cached_page_that_cannot_be_read_names_it(httpserver, data_dir, sleeps):
+    (data_dir / "tvmaze_pages" / "page_0000.json").mkdir(parents=True)
+    (data_dir / "tvmaze_pages" / "base_url.txt").write_text(httpserver.url_for("/").rstrip("/"))
+    _serve(httpserver)
+    with pytest.raises(IsADirectoryError, match="page_0000.json .*refresh=True"):
+        _download(httpserver, sleeps)
 
 
-@pytest.mark.parametrize("header, expected", [("7", 7.0), ("0", 0.0), (None, 2.0), ("soon", 2.0),
-                                              ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
-def test_retry_after_header(header, expected):
-    assert helpers._retry_after(header, default=2.0) == expected
+def test_a_file_where_the_pages_go_is_named(httpserver, data_dir, sleeps):
+    data_dir.mkdir()
+    (data_dir / "tvmaze_pages").write_text("not a folder")
+    with pytest.raises(ValueError, match="tvmaze_pages is a file"):
+        _download(httpserver, sleeps)
+
+
+def test_leftovers_of_a_killed_run_are_removed(httpserver, data_dir, sleeps):
+    pages = data_dir / "tvmaze_pages"
+    pages.mkdir(parents=True)
+    (pages / "base_url.txt").write_text(httpserver.url_for("/").rstrip("/"))
+    stale = [data_dir / ".tvmaze_shows.csv.part-abc123", pages / ".page_0001.json.part-x9", data_dir / "tmpa1b2c3d4"]
+    fresh = pages / ".page_0002.json.part-live"
+    for path in [*stale, fresh]:
+        path.write_text("half")
+    for path in stale:
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    _serve(httpserver)
+    _download(httpserver, sleeps)
+    assert not any(p.exists() for p in stale) and fresh.exists()  # a live download's file is left alone
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"base_url": "api.tvmaze.com"}, "base_url must be a web address"),
+    ({"base_url": "ftp://api.tvmaze.com"}, "base_url must be a web address"),
+    ({"base_url": ""}, "base_url must be a web address"),
+    ({"base_url": None}, "base_url must be a web address"),
+    ({"base_url": "http://"}, "base_url must be a web address"),
+    ({"max_pages": 0}, "max_pages must be a positive integer"),
+    ({"max_pages": 1.5}, "max_pages must be a positive integer"),
+    ({"max_pages": True}, "max_pages must be a positive integer"),
+    ({"max_retries": -1}, "max_retries must be an integer >= 0"),
+    ({"min_interval": -1}, "min_interval must be a finite number"),
+    ({"min_interval": float("nan")}, "min_interval must be a finite number"),
+    ({"backoff": float("inf")}, "backoff must be a finite number"),
+    ({"page_deadline": 0}, "page_deadline must be a finite number"),
+    ({"timeout": 5}, "timeout must be"),
+    ({"timeout": (0, 5)}, "timeout.0. must be a finite number"),
+    ({"timeout": (5, "20")}, "timeout.1. must be a finite number"),
+])
+def test_bad_arguments_are_refused_before_any_request(httpserver, data_dir, sleeps, kwargs, message):
+    url = kwargs.pop("base_url", httpserver.url_for("/").rstrip("/"))
+    with pytest.raises(ValueError, match=message):
+        _download(url, sleeps, **kwargs)
+    assert httpserver.log == [] and not data_dir.exists()
 
 
 # --------------------------------------------------------------------------------------------------- HTML
@@ -323,6 +564,12 @@ def test_downloaded_summaries_are_clean_text(httpserver, data_dir, sleeps):
     assert not text.str.contains("<p>|<b>|&amp;|&nbsp;|  ").any()
 
 
+def test_page_file_is_the_raw_json_the_server_sent(httpserver, data_dir, sleeps):
+    _serve(httpserver)
+    _download(httpserver, sleeps)
+    assert json.loads((data_dir / "tvmaze_pages" / "page_0001.json").read_bytes()) == PAGES[1]
+
+
 # --------------------------------------------------------------------------------------------------- loading
 
 
@@ -343,26 +590,61 @@ def test_both_sources_have_the_same_columns_and_dtypes(httpserver, data_dir, sle
 
 
 def test_missing_tvmaze_catalogue_says_to_download_first(data_dir):
-    with pytest.raises(FileNotFoundError, match=r"download_tvmaze_catalog\(\) first"):
+    with pytest.raises(FileNotFoundError, match=r"download_tvmaze_catalog\(\)"):
         helpers.load_tv_shows("tvmaze")
 
 
-def test_unknown_source_is_a_value_error():
-    with pytest.raises(ValueError, match="source must be 'bundled' or 'tvmaze'; got 'imdb'"):
-        helpers.load_tv_shows("imdb")
+def test_a_catalogue_path_that_is_a_folder_is_named(data_dir):
+    (data_dir / "tvmaze_shows.csv").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="tvmaze_shows.csv is a folder"):
+        helpers.load_tv_shows("tvmaze")
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("imdb", "got 'imdb'$"), ("TVMaze", "did you mean 'tvmaze'"), (" Bundled ", "did you mean 'bundled'"),
+    (None, "got None"), (3, "got 3"),
+])
+def test_an_unknown_source_is_a_value_error(source, message):
+    with pytest.raises(ValueError, match=f"source .CATALOGUE in notebook 01. must be 'bundled' or 'tvmaze'; .*{message}"):
+        helpers.load_tv_shows(source)
 
 
 def test_a_catalogue_without_descriptions_is_refused(data_dir):
     data_dir.mkdir()
     (data_dir / "tvmaze_shows.csv").write_text("id,name\n1,Friends\n")
-    with pytest.raises(ValueError, match="lacks the column"):
+    with pytest.raises(ValueError, match="lacks the column.*download_tvmaze_catalog"):
+        helpers.load_tv_shows("tvmaze")
+
+
+HEADER = ",".join(helpers.TV_SHOW_COLUMNS)
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("abc,X,,,,,,,,", "row 2: id is 'abc', not a whole number"),
+    ("12.5,X,,,,,,,,", "row 2: id is '12.5', not a whole number"),
+    (",X,,,,,,,,", "row 2: id is '', not a whole number"),
+    ("7,X,,,,19x9,,,,", "row 2: premiered is '19x9', not a whole number"),
+    ("7,X,,,,,,high,,", "row 2: rating is 'high', not a number"),
+    ("7,X,,,,,,inf,,", "row 2: rating is 'inf', not a number"),
+    ("7,X,,,,,,,9.5,", "row 2: weight is '9.5', not a whole number"),
+])
+def test_a_damaged_catalogue_names_the_row_and_how_to_rebuild_it(data_dir, row, message):
+    data_dir.mkdir()
+    (data_dir / "tvmaze_shows.csv").write_text(f"{HEADER}\n1,Fine,,,,,,,,\n{row}\n")
+    with pytest.raises(ValueError, match=f"tvmaze_shows.csv, {message}.*download_tvmaze_catalog"):
+        helpers.load_tv_shows("tvmaze")
+
+
+def test_a_catalogue_that_is_not_text_is_refused(data_dir):
+    data_dir.mkdir()
+    (data_dir / "tvmaze_shows.csv").write_bytes(b"\xff\xfe\x00garbage\x00\x81")
+    with pytest.raises(ValueError, match="cannot be read as a catalogue.*download_tvmaze_catalog"):
         helpers.load_tv_shows("tvmaze")
 
 
 def test_shows_named_like_missing_values_keep_their_names(data_dir):
     data_dir.mkdir()
-    header = ",".join(helpers.TV_SHOW_COLUMNS)
-    (data_dir / "tvmaze_shows.csv").write_text(f"{header}\n7,NA,Scripted,English,Drama,,,,,\n3,None,,,,1999,,7.5,3,x\n")
+    (data_dir / "tvmaze_shows.csv").write_text(f"{HEADER}\n7,NA,Scripted,English,Drama,,,,,\n3,None,,,,1999,,7.5,3,x\n")
     shows = helpers.load_tv_shows("tvmaze")
     assert shows["name"].tolist() == ["None", "NA"]  # sorted by id; names are not turned into NaN
     assert shows["premiered"].tolist()[0] == 1999 and pd.isna(shows["premiered"].tolist()[1])
@@ -396,9 +678,3 @@ def test_bundled_catalogue_uses_tvmaze_vocabulary(bundled):
     assert genres <= TVMAZE_GENRES, f"not TVMaze genre words: {sorted(genres - TVMAZE_GENRES)}"
     types = set(bundled["type"])
     assert types <= TVMAZE_TYPES, f"not TVMaze show types: {sorted(types - TVMAZE_TYPES)}"
-
-
-def test_page_file_is_the_raw_json_the_server_sent(httpserver, data_dir, sleeps):
-    _serve(httpserver)
-    _download(httpserver, sleeps)
-    assert json.loads((data_dir / "tvmaze_pages" / "page_0001.json").read_bytes()) == PAGES[1]
