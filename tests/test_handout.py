@@ -40,6 +40,7 @@ def test_handout_ships_what_its_notebooks_import(folder):
         assert (folder / name).read_bytes() == (ROOT / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_a_handout_notebook_runs_top_to_bottom(folder, monkeypatch, movielens):
     """Executed in a fresh kernel from the handout folder (its own helpers.py), with the cached data."""
     monkeypatch.setenv("RECSYS_DATA_DIR", str(Path(os.environ.get("RECSYS_DATA_DIR", ROOT / "data")).resolve()))

@@ -64,6 +64,7 @@ def _sanitize(text: str) -> str:
     return text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_lecture_runs_on_its_own_and_prints_the_committed_outputs(path):
     committed = nbformat.read(path, as_version=4)
