@@ -1508,3 +1508,48 @@ def beyond_accuracy_metrics(recommended, interactions, item_features, k: int = 1
         f"novelty@{k}": novelty(recommended, interactions, k),
         f"ild@{k}": intra_list_diversity(recommended, item_features, k, metric),
     })
+
+
+# --- MovieLens 100K's canonical u1–u5 splits (05, Going deeper) ---
+
+
+def canonical_split(ratings: pd.DataFrame, fold: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return MovieLens 100K's canonical fold ``fold``: the rows of ``u{fold}.base`` and ``u{fold}.test``.
+
+    GroupLens's ``mku.sh`` cuts ``u.data`` in file order into five blocks of 20,000 lines: ``u{i}.test`` is
+    lines 20000·(i−1)+1 … 20000·i, and ``u{i}.base`` is the other 80,000 lines. The five test parts therefore
+    partition the ratings. Papers that report results on "ML-100K, u1.base/u1.test" use fold 1. The split is
+    rebuilt here from the ratings because the offline copy of the data (the RecBole wheel) has no ``u1.test``;
+    ``tests/test_canonical_splits.py`` compares it with GroupLens's files when they are in the cache.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        All 100,000 ratings in ``u.data``'s file order, as :func:`load_movielens_100k` returns them (not
+        shuffled, sorted or filtered: the fold is defined by row position).
+    fold : int
+        1, 2, 3, 4 or 5.
+
+    Returns
+    -------
+    base : pandas.DataFrame
+        The 80,000 rows of ``u{fold}.base``, in file order, index kept.
+    test : pandas.DataFrame
+        The 20,000 rows of ``u{fold}.test``, in file order, index kept. (GroupLens's files hold the same rows
+        sorted by user, then item.)
+
+    Raises
+    ------
+    ValueError
+        If ``fold`` is not 1–5, or ``ratings`` does not have 100,000 rows.
+    """
+    if isinstance(fold, bool) or fold not in (1, 2, 3, 4, 5):
+        raise ValueError(f"fold must be 1, 2, 3, 4 or 5 (GroupLens's u1 … u5), not {fold!r}")
+    if len(ratings) != 100_000:
+        raise ValueError(
+            f"canonical_split needs all 100,000 ratings of u.data in file order, got {len(ratings):,} rows; "
+            "pass the ratings frame load_movielens_100k() returns, before any split or sort"
+        )
+    position = np.arange(len(ratings))
+    in_test = (position >= 20_000 * (fold - 1)) & (position < 20_000 * fold)
+    return ratings.iloc[~in_test], ratings.iloc[in_test]
