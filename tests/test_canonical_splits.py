@@ -75,6 +75,7 @@ def test_test_part_is_the_folds_block_of_rows_in_file_order(ratings, fold):
     pd.testing.assert_frame_equal(base, ratings.drop(index=ratings.index[block]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fold", FOLDS)
 def test_matches_mku_sh_line_for_line(ratings, u_data, fold):
     want_base, want_test = _mku(u_data, fold)

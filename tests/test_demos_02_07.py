@@ -19,6 +19,8 @@ import nbformat
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # executes notebook cells; CI runs it with `pytest -m slow`
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SMALL_WORLD = {"SIM_USERS": 80, "SIM_ITEMS": 120, "N_ROUNDS": 4}  # 07's demo tests: a quick loop
 

@@ -372,6 +372,7 @@ def test_a_download_killed_with_sigkill_leaves_a_file_the_next_run_removes(data_
 # --------------------------------------------------------------------------------------------------- offline pytest
 
 
+@pytest.mark.slow
 def test_collection_needs_no_network_and_no_data(tmp_path):
     """`pytest --collect-only` on a fresh clone: both conftests load and the test modules import, and nothing is
     downloaded (the data folder is not even created). nbval is left out: it reads notebooks, never data, and its

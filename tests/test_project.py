@@ -65,6 +65,7 @@ def test_gitignore_keeps_downloaded_data_out():
     assert kept.returncode == 1, "data/README.md must be tracked"
 
 
+@pytest.mark.slow
 def test_every_notebook_exports_as_slides(tmp_path):
     assert NOTEBOOKS
     result = subprocess.run(
@@ -77,6 +78,7 @@ def test_every_notebook_exports_as_slides(tmp_path):
         assert "Reveal.initialize" in html and "<section" in html
 
 
+@pytest.mark.slow
 def test_jupyter_lab_serves_the_notebooks(tmp_path, closed_port):
     """The main job, `jupyter lab notebooks/`, on 127.0.0.1 with a token: the REST API lists the notebooks."""
     port, token = closed_port, secrets.token_hex(16)
