@@ -1,4 +1,4 @@
-"""The live demos of notebooks 02 and 07 (issue 17): their callbacks, called with chosen values.
+"""The live demos of notebooks 02 and 07: their callbacks, called with chosen values.
 
 Each demo's callback is a plain function defined in the notebook's lecture. These tests run the notebook's own
 lecture cells, up to the demo, in this process, then call the callbacks and drive the widgets from Python (no
