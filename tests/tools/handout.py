@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nbtools import ROOT, execute, notebook_paths  # noqa: E402
 
 SOLUTIONS = "## Solutions"
-SHIPPED = ["helpers.py", "requirements.txt", "data/README.md", "data/tv_shows.csv"]
+SHIPPED = ["helpers.py", "requirements.txt", "data/README.md", "data/tv_shows.csv", "notebooks/rise.css"]
 
 
 def solutions_start(nb: nbformat.NotebookNode) -> int:
